@@ -1,0 +1,116 @@
+"""The ``civictwin`` command. Subcommands import their modules lazily, so that
+``civictwin build-city`` never loads Panda3D."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+
+def _tile_size(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of metres") from None
+    if not 10.0 <= value <= 10_000.0:
+        raise argparse.ArgumentTypeError("the tile size must be between 10 and 10000 metres")
+    return value
+
+
+def _lod(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a level of detail such as 1.2 or 2.2") from None
+    if not 0.0 <= value <= 4.0:
+        raise argparse.ArgumentTypeError("the level of detail must be between 0 and 4")
+    return value
+
+
+def _cmd_build_city(args: argparse.Namespace) -> int:
+    from world.package import build_city
+
+    started = time.perf_counter()
+    result = build_city([Path(s) for s in args.sources], Path(args.out), name=args.name,
+                        tile_size_m=args.tile_size_m, lod=args.lod, crs=args.crs,
+                        progress=not args.quiet)
+    elapsed_s = time.perf_counter() - started
+    meta = result.metadata
+    if args.json:
+        print(json.dumps({"out": str(result.out), "seconds": round(elapsed_s, 3), **meta}))
+        return 0
+    counts = ", ".join(f"{n} {kind}s" for kind, n in meta["features"].items())
+    vertices = sum(t["vertices"] for t in meta["tiles"])
+    print(f"Built {meta['name']!r} in {elapsed_s:.1f} s: {counts}; "
+          f"{result.tiles} tiles, {vertices:,} vertices ({meta['crs']}).")
+    print(f"City package: {result.out}")
+    return 0
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from world.inspect import format_summary, inspect_path
+
+    summary = inspect_path(Path(args.path))
+    print(json.dumps(summary) if args.json else format_summary(summary))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="civictwin",
+        description="civictwin: a citizen engagement twin. Build a playable city from open data, "
+                    "inspect it, and (in later versions) run workshops around it.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    build = sub.add_parser(
+        "build-city", help="turn OSM / CityJSON / GeoJSON into a city package (3D Tiles, feature store)",
+        description="Read OpenStreetMap (.osm.pbf, .osm, .osm.bz2), CityJSON (.json, .city.jsonl) or "
+                    "GeoJSON sources, or a city folder with a city.toml, and write a city package: "
+                    "tileset.json, tiles/*.glb, features.sqlite and city.json.")
+    build.add_argument("sources", nargs="+", metavar="SOURCE", help="source files or a city folder")
+    build.add_argument("--out", required=True, metavar="DIR", help="the city package folder to write")
+    build.add_argument("--name", help="the city's name (default: from city.toml or the first file)")
+    build.add_argument("--tile-size-m", type=_tile_size, default=None, metavar="M",
+                       help="tile edge in metres (default 250)")
+    build.add_argument("--lod", type=_lod, default=2.2,
+                       help="CityJSON level of detail: the highest at or below this (default 2.2)")
+    build.add_argument("--crs", metavar="EPSG:CODE",
+                       help="projected CRS of the local frame; also the CRS of CityJSON files that "
+                            "declare none")
+    build.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.set_defaults(run=_cmd_build_city)
+
+    inspect = sub.add_parser(
+        "inspect", help="summarise a GLB/glTF file or a city package",
+        description="Print vertices, triangles, materials and extensions of a .glb/.gltf file; for a "
+                    "city package also its tiles, feature counts, CRS, origin and extent.")
+    inspect.add_argument("path", metavar="FILE_OR_DIR")
+    inspect.add_argument("--json", action="store_true", help="print one JSON object")
+    inspect.set_defaults(run=_cmd_inspect)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from world.errors import WorldError
+
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except WorldError as exc:
+        print(f"civictwin: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("civictwin: interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
