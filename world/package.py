@@ -81,10 +81,10 @@ def _collect(sources: list[Path], lod: float, crs: str | None,
 
 def _tile_grid(city: City, tile_size_m: float) -> tuple[np.ndarray, list[tuple[int, int]], np.ndarray]:
     """Tile of every feature (by its bounding-box centre), the occupied tiles' (ix, iy)
-    and the grid's lower-left corner."""
+    and the grid's lower-left corner (local metres, whole)."""
     geoms = np.array([f.geometry for f in city.features()], dtype=object)
     bounds = shapely.bounds(geoms)
-    corner = np.floor(bounds[:, :2].min(axis=0) / tile_size_m) * tile_size_m
+    corner = np.floor(bounds[:, :2].min(axis=0))  # the grid starts at the district's corner
     centre = (bounds[:, :2] + bounds[:, 2:]) / 2.0
     cell = np.floor((centre - corner) / tile_size_m).astype(np.int64)
     keys, tile_of_feature = np.unique(cell, axis=0, return_inverse=True)
