@@ -61,6 +61,24 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 1280x720") from None
+    if not (16 <= width <= 8192 and 16 <= height <= 8192):
+        raise argparse.ArgumentTypeError("width and height must be between 16 and 8192 pixels")
+    return width, height
+
+
+def _cmd_snapshot(args: argparse.Namespace) -> int:
+    from game.snapshot import render_snapshot
+
+    out = render_snapshot(Path(args.package), Path(args.out), size=args.size, view=args.view)
+    print(f"Wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="civictwin",
@@ -94,6 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("path", metavar="FILE_OR_DIR")
     inspect.add_argument("--json", action="store_true", help="print one JSON object")
     inspect.set_defaults(run=_cmd_inspect)
+
+    snapshot = sub.add_parser(
+        "snapshot", help="render a city package offscreen to a PNG",
+        description="Render a city package with Panda3D offscreen (no display or GPU needed: Mesa's "
+                    "EGL) from an oblique or top-down view, and write a PNG.")
+    snapshot.add_argument("package", metavar="CITY_DIR")
+    snapshot.add_argument("--out", required=True, metavar="FILE.png")
+    snapshot.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
+                          help="image size in pixels (default 1280x720)")
+    snapshot.add_argument("--view", choices=["oblique", "top"], default="oblique")
+    snapshot.set_defaults(run=_cmd_snapshot)
     return parser
 
 
