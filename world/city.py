@@ -13,8 +13,9 @@ Feature ids are stable across rebuilds of the same data: ``osm:w<way id>``,
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 import numpy as np
 import shapely
@@ -160,6 +161,9 @@ class SourceData:
         yield from self.areas
         yield from self.trees
 
+    def features_count(self) -> int:
+        return len(self.buildings) + len(self.roads) + len(self.areas) + len(self.trees)
+
 
 @dataclass(slots=True)
 class City:
@@ -209,13 +213,22 @@ def _reproject_geometry(geom: BaseGeometry, source: str, target: str, dx: float,
     return shapely.transform(geom, move)
 
 
+def _bounds_in(source: SourceData, target: str) -> tuple[float, float, float, float]:
+    """The source's bounding box in the target CRS (its densified edges, when reprojected)."""
+    min_x, min_y, max_x, max_y = shapely.total_bounds(np.array([f.geometry for f in source.features()],
+                                                                 dtype=object))
+    if source.crs != target:
+        min_x, min_y, max_x, max_y = _transformer(source.crs, target).transform_bounds(min_x, min_y, max_x, max_y)
+    return float(min_x), float(min_y), float(max_x), float(max_y)
+
+
 def _localise(feature: Feature, move: Any, move_points: Any, dz_m: float) -> Feature:
     if isinstance(feature, Building):
         volumes = tuple(replace(v, footprint=move(v.footprint)) for v in feature.volumes)
         surfaces = tuple(
             Surface(s.kind, tuple(move_points(ring, dz_m) for ring in s.rings)) for s in feature.surfaces)
         return replace(feature, footprint=move(feature.footprint), volumes=volumes, surfaces=surfaces)
-    return replace(feature, geometry=move(feature.geometry))  # type: ignore[arg-type]
+    return replace(feature, geometry=move(feature.geometry))
 
 
 def assemble(sources: list[SourceData], name: str, crs: str | None = None) -> City:
@@ -226,17 +239,9 @@ def assemble(sources: list[SourceData], name: str, crs: str | None = None) -> Ci
     rounded to the metre so that local coordinates stay readable.
     """
     target = crs or sources[0].crs
-    moved: list[tuple[SourceData, list[BaseGeometry]]] = []
-    all_bounds = []
-    for source in sources:
-        outlines = [f.geometry for f in source.features()]
-        if source.crs != target and outlines:
-            outlines = [_reproject_geometry(g, source.crs, target, 0.0, 0.0) for g in outlines]
-        moved.append((source, outlines))
-        if outlines:
-            all_bounds.append(shapely.total_bounds(np.array(outlines, dtype=object)))
-    if all_bounds:
-        stacked = np.array(all_bounds)
+    boxes = [_bounds_in(source, target) for source in sources if source.features_count()]
+    if boxes:
+        stacked = np.array(boxes)
         min_x, min_y = stacked[:, 0].min(), stacked[:, 1].min()
         max_x, max_y = stacked[:, 2].max(), stacked[:, 3].max()
         origin_x, origin_y = round((min_x + max_x) / 2.0), round((min_y + max_y) / 2.0)
@@ -249,12 +254,10 @@ def assemble(sources: list[SourceData], name: str, crs: str | None = None) -> Ci
     city = City(name=name, frame=frame, buildings=[], roads=[], areas=[], trees=[],
                 attribution=[], sources=[])
     for source in sources:
-        if source.crs == target:
-            def move(g: BaseGeometry) -> BaseGeometry:
+        def move(g: BaseGeometry, _s: str = source.crs) -> BaseGeometry:
+            if _s == target:
                 return _translate_geometry(g, frame.origin_x_m, frame.origin_y_m)
-        else:
-            def move(g: BaseGeometry, _s: str = source.crs) -> BaseGeometry:
-                return _reproject_geometry(g, _s, target, frame.origin_x_m, frame.origin_y_m)
+            return _reproject_geometry(g, _s, target, frame.origin_x_m, frame.origin_y_m)
 
         def move_points(ring: np.ndarray, dz_m: float, _s: str = source.crs) -> np.ndarray:
             out = np.array(ring, dtype=np.float64, copy=True)

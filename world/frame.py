@@ -71,7 +71,7 @@ def utm_crs_for(lon_deg: float, lat_deg: float) -> str:
     >>> utm_crs_for(24.94, 60.17)
     'EPSG:32635'
     """
-    zone = min(60, max(1, int(math.floor((lon_deg + 180.0) / 6.0)) + 1))
+    zone = min(60, max(1, math.floor((lon_deg + 180.0) / 6.0) + 1))
     return f"EPSG:{(32600 if lat_deg >= 0 else 32700) + zone}"
 
 

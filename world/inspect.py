@@ -14,7 +14,7 @@ __all__ = ["inspect_path", "format_summary"]
 
 
 def _scene_summary(scene: Scene) -> dict[str, Any]:
-    feature_ids = set()
+    feature_ids: set[int] = set()
     for primitive in scene.primitives:
         if primitive.feature_ids is not None and len(primitive.feature_ids):
             feature_ids.update(int(v) for v in set(primitive.feature_ids.tolist()))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import shapely
@@ -328,7 +329,7 @@ def _unit_tree() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     sides = 6
     angle = np.linspace(0.0, 2 * np.pi, sides + 1)
     trunk_r, trunk_top = 0.06, 0.4
-    for a0, a1 in zip(angle[:-1], angle[1:], strict=True):
+    for a0, a1 in pairwise(angle):
         p0 = np.array([np.cos(a0) * trunk_r, np.sin(a0) * trunk_r, 0.0])
         p1 = np.array([np.cos(a1) * trunk_r, np.sin(a1) * trunk_r, 0.0])
         q0, q1 = p0 + [0, 0, trunk_top], p1 + [0, 0, trunk_top]
@@ -336,7 +337,7 @@ def _unit_tree() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ring = 8
     angle = np.linspace(0.0, 2 * np.pi, ring + 1)
     bottom, waist, top = np.array([0, 0, 0.3]), 0.6, np.array([0, 0, 1.0])
-    for a0, a1 in zip(angle[:-1], angle[1:], strict=True):
+    for a0, a1 in pairwise(angle):
         w0 = np.array([np.cos(a0) * 0.5, np.sin(a0) * 0.5, waist])
         w1 = np.array([np.cos(a1) * 0.5, np.sin(a1) * 0.5, waist])
         tris += [(w0, w1, top, True), (w1, w0, bottom, True)]

@@ -3,6 +3,7 @@ EXT_mesh_features and EXT_structural_metadata the Khronos validator does not che
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ def property_strings(gltf: pygltflib.GLTF2, blob: bytes, prop: dict) -> list[str
     assert (np.diff(offsets.astype(np.int64)) >= 0).all(), "string offsets never decrease"
     assert offsets[0] == 0 and offsets[-1] == values.byteLength
     raw = blob[values.byteOffset:values.byteOffset + values.byteLength]
-    return [raw[a:b].decode("utf-8") for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+    return [raw[a:b].decode("utf-8") for a, b in pairwise(offsets)]
 
 
 def check_tile(path: Path) -> dict[str, object]:
