@@ -61,7 +61,7 @@ def read_city_config(folder: Path) -> CityConfig:
 
 def detect_format(path: Path) -> str:
     """``"osm"``, ``"cityjson"`` or ``"geojson"``, from the name and, for ``.json``,
-    the first bytes."""
+    the ``"type"`` members in the first and last 64 KiB."""
     name = path.name.lower()
     if name.endswith((".osm.pbf", ".pbf", ".osm", ".osm.bz2")):
         return "osm"
@@ -70,16 +70,21 @@ def detect_format(path: Path) -> str:
     if name.endswith(".geojson"):
         return "geojson"
     if name.endswith(".json"):
+        # The top-level "type" may come first or, with sorted keys, last.
         try:
             with path.open("rb") as handle:
                 head = handle.read(_SNIFF_BYTES)
+                handle.seek(max(0, path.stat().st_size - _SNIFF_BYTES))
+                tail = handle.read(_SNIFF_BYTES)
         except OSError as exc:
             raise SourceError(f"{path.name}: cannot be read ({exc.strerror}).") from None
-        match = _JSON_TYPE.search(head)
-        if match is None:
-            raise SourceError(f"{path.name}: a JSON file that is neither CityJSON nor GeoJSON "
-                              "(no \"type\" member near the start).")
-        return "cityjson" if match.group(1).startswith(b"CityJSON") else "geojson"
+        found = {m.group(1) for m in _JSON_TYPE.finditer(head + b"\n" + tail)}
+        if found & {b"CityJSON", b"CityJSONFeature"}:
+            return "cityjson"
+        if found:
+            return "geojson"
+        raise SourceError(f"{path.name}: a JSON file that is neither CityJSON nor GeoJSON "
+                          "(no \"type\" member at its start or end).")
     raise SourceError(f"{path.name}: unknown format; expected .osm.pbf, .osm, .osm.bz2, CityJSON "
                       ".json or .city.jsonl, or GeoJSON .geojson.")
 
