@@ -12,6 +12,7 @@ CityJSONSeq ``.city.jsonl``, GeoJSON ``.geojson`` or ``.json``) or a folder hold
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -61,7 +62,7 @@ def read_city_config(folder: Path) -> CityConfig:
 
 def detect_format(path: Path) -> str:
     """``"osm"``, ``"cityjson"`` or ``"geojson"``, from the name and, for ``.json``,
-    the ``"type"`` members in the first and last 64 KiB."""
+    its top-level ``"type"`` (looked for in the first 64 KiB, else parsed)."""
     name = path.name.lower()
     if name.endswith((".osm.pbf", ".pbf", ".osm", ".osm.bz2")):
         return "osm"
@@ -70,21 +71,24 @@ def detect_format(path: Path) -> str:
     if name.endswith(".geojson"):
         return "geojson"
     if name.endswith(".json"):
-        # The top-level "type" may come first or, with sorted keys, last.
         try:
             with path.open("rb") as handle:
                 head = handle.read(_SNIFF_BYTES)
-                handle.seek(max(0, path.stat().st_size - _SNIFF_BYTES))
-                tail = handle.read(_SNIFF_BYTES)
+            found = {m.group(1) for m in _JSON_TYPE.finditer(head)}
+            if not found:
+                # Sorted keys put the top-level "type" anywhere: read the document's own.
+                document = json.loads(path.read_bytes())
+                kind = document.get("type") if isinstance(document, dict) else None
+                found = {kind.encode()} if isinstance(kind, str) else set()
         except OSError as exc:
             raise SourceError(f"{path.name}: cannot be read ({exc.strerror}).") from None
-        found = {m.group(1) for m in _JSON_TYPE.finditer(head + b"\n" + tail)}
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SourceError(f"{path.name}: not valid JSON ({exc}).") from None
         if found & {b"CityJSON", b"CityJSONFeature"}:
             return "cityjson"
-        if found:
+        if found & {b"FeatureCollection", b"Feature"}:
             return "geojson"
-        raise SourceError(f"{path.name}: a JSON file that is neither CityJSON nor GeoJSON "
-                          "(no \"type\" member at its start or end).")
+        raise SourceError(f"{path.name}: a JSON file that is neither CityJSON nor GeoJSON.")
     raise SourceError(f"{path.name}: unknown format; expected .osm.pbf, .osm, .osm.bz2, CityJSON "
                       ".json or .city.jsonl, or GeoJSON .geojson.")
 
