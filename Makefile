@@ -38,6 +38,7 @@ $(SYS_STAMP): $(STAMP)
 run: setup
 	$(VENV)/bin/civictwin build-city content/cities/helsinki --out $(CITY_OUT)
 	$(VENV)/bin/civictwin inspect $(CITY_OUT)
+	$(VENV)/bin/civictwin snapshot $(CITY_OUT) --out $(CITY_OUT).png
 
 test: setup
 	$(PY) -m pytest

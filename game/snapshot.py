@@ -36,6 +36,7 @@ def render_snapshot(package: Path, out: Path, size: tuple[int, int] = (1280, 720
 
     loadPrcFileData("", "load-display p3headlessgl\nwindow-type offscreen\naudio-library-name null\n"
                         f"win-size {size[0]} {size[1]}\nnotify-level error\n"
+                        "notify-level-device fatal\nprint-pipe-types false\n"
                         "framebuffer-multisample 1\nmultisamples 4\n")
     from direct.showbase.ShowBase import ShowBase
 
