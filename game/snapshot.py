@@ -52,7 +52,6 @@ def render_snapshot(package: Path, out: Path, size: tuple[int, int] = (1280, 720
         for tile in meta["tiles"]:
             scene.attach_new_node(scene_to_node(read_gltf(package / tile["uri"]), tile["name"]))
         scene.set_antialias(AntialiasAttrib.M_multisample)
-        scene.set_material_off(1)
 
         sun = DirectionalLight("sun")
         sun.set_color((0.95, 0.92, 0.85, 1.0))
