@@ -35,7 +35,7 @@ def test_projected_coordinates_need_a_declared_crs(tmp_path: Path) -> None:
            "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": square}}]}
     path = tmp_path / "projected.geojson"
     path.write_text(json.dumps(doc))
-    with pytest.raises(CrsError, match="projected.geojson: coordinates are not longitude/latitude"):
+    with pytest.raises(CrsError, match=r"projected\.geojson: coordinates are not longitude/latitude"):
         read_geojson(path)
     source = read_geojson(path, crs="EPSG:3067")
     assert source.crs == "EPSG:3067"
@@ -70,7 +70,7 @@ def test_detect_format(tmp_path: Path) -> None:
     assert detect_format(plain) == "geojson"
     other = tmp_path / "other.json"
     other.write_text('{"hello": "world"}')
-    with pytest.raises(SourceError, match="other.json: a JSON file that is neither CityJSON nor GeoJSON"):
+    with pytest.raises(SourceError, match=r"other\.json: a JSON file that is neither CityJSON nor GeoJSON"):
         detect_format(other)
     with pytest.raises(SourceError, match="unknown format"):
         detect_format(tmp_path / "model.obj")
