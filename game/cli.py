@@ -13,24 +13,21 @@ from pathlib import Path
 __all__ = ["main", "build_parser"]
 
 
-def _tile_size(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of metres") from None
-    if not 10.0 <= value <= 10_000.0:
-        raise argparse.ArgumentTypeError("the tile size must be between 10 and 10000 metres")
-    return value
+def _bounded(what: str, example: str, low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a number between ``low`` and ``high``, with a sentence otherwise."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {example}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"the {what} must be between {low:g} and {high:g}")
+        return value
+    return parse
 
 
-def _lod(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a level of detail such as 1.2 or 2.2") from None
-    if not 0.0 <= value <= 4.0:
-        raise argparse.ArgumentTypeError("the level of detail must be between 0 and 4")
-    return value
+_tile_size = _bounded("tile size", "a number of metres", 10.0, 10_000.0)
+_lod = _bounded("level of detail", "a level of detail such as 1.2 or 2.2", 0.0, 4.0)
 
 
 def _cmd_build_city(args: argparse.Namespace) -> int:
