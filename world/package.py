@@ -168,7 +168,8 @@ def build_city(sources: list[Path], out: Path, *, name: str | None = None, tile_
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.with_name(f".{out.name}.building-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
-    with tqdm(total=1, unit="step", file=sys.stderr, disable=not progress, leave=False,
+    # disable=None: tqdm draws only on a terminal, so logs stay free of carriage returns.
+    with tqdm(total=1, unit="step", file=sys.stderr, disable=None if progress else True, leave=False,
               bar_format="{desc:<28} {bar} {n_fmt}/{total_fmt} [{elapsed}]") as bar:
         read, settings = _collect(sources, lod, crs, bar)
         crs = settings.get("crs")
