@@ -7,7 +7,7 @@ command line prints ``str(error)`` and exits with status 1; nothing else escapes
 
 from __future__ import annotations
 
-__all__ = ["WorldError", "SourceError", "GltfError", "CrsError", "PackageError"]
+__all__ = ["WorldError", "SourceError", "GltfError", "CrsError", "PackageError", "CatalogError"]
 
 
 class WorldError(Exception):
@@ -28,3 +28,7 @@ class GltfError(WorldError):
 
 class PackageError(WorldError):
     """A city package folder is missing parts or is inconsistent."""
+
+
+class CatalogError(WorldError):
+    """The intervention catalog is malformed, or a placement does not fit its entry."""
