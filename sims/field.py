@@ -12,7 +12,8 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as _field
 from itertools import pairwise
 from typing import Literal
 
@@ -80,4 +81,4 @@ class Result:
     """One simulation's answer: its field and its KPIs by name."""
 
     field: Field
-    kpis: dict[str, Kpi] = field(default_factory=dict)
+    kpis: dict[str, Kpi] = _field(default_factory=dict)
