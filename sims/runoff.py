@@ -10,10 +10,9 @@ Small Watersheds*, Technical Release 55 (TR-55), 2nd ed., chapter 2:
 
 Curve numbers per hydrologic soil group A/B/C/D are typed in from TR-55
 Table 2-2a (urban areas) and, for woods, Table 2-2c (other agricultural lands),
-in :data:`TR55_CN`. Our land-cover classes map onto those rows in
-:data:`CN_BY_CLASS`, keyed by class name so that other modules with their own
-integer codes can join on the name. Assumptions beyond TR-55, each stated where
-it is used:
+in :data:`TR55_CN`. The raster's land-cover classes (:class:`world.raster.LandCover`)
+and two intervention surfaces map onto those rows in :data:`CN_BY_CLASS`, keyed by
+class name. Assumptions beyond TR-55, each stated where it is used:
 
 * **water**: not in Table 2-2a; CN = 100, i.e. rain on open water counts fully as
   runoff (it joins the drainage system or the water body directly). To leave
@@ -34,17 +33,17 @@ it is used:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from world.raster import LandCover
 
 __all__ = [
     "CN_BY_CLASS",
     "CLASS_TO_TR55",
     "SOIL_GROUPS",
     "TR55_CN",
-    "LandCover",
     "RunoffResult",
     "curve_numbers",
     "runoff",
@@ -78,24 +77,6 @@ TR55_CN: dict[str, tuple[int, int, int, int]] = {
 """Curve numbers (A, B, C, D) by TR-55 cover type; see the module docstring."""
 
 
-class LandCover(IntEnum):
-    """Land-cover codes of the runoff model; ``name.lower()`` keys :data:`CN_BY_CLASS`."""
-
-    BUILDING = 1
-    CARRIAGEWAY = 2
-    SIDEWALK = 3
-    CYCLEWAY = 4
-    PLAZA = 5
-    PARKING = 6
-    GRASS = 7
-    PARK = 8
-    TREES = 9
-    WATER = 10
-    OTHER = 11
-    GREEN_ROOF = 12
-    PERMEABLE_PAVING = 13
-
-
 CLASS_TO_TR55: dict[str, str] = {
     "building": "impervious",
     "carriageway": "street_paved_curbs",
@@ -105,15 +86,17 @@ CLASS_TO_TR55: dict[str, str] = {
     "parking": "impervious",
     "grass": "open_space_good",
     "park": "open_space_good",
-    "trees": "woods_good",
+    "forest": "woods_good",
     "water": "water",
     # Unknown ground: treated as open space in fair condition (some bare or
     # compacted ground), between lawn and pavement.
     "other": "open_space_fair",
+    # Not raster classes: interventions put these curve numbers on the cells they cover.
     "green_roof": "green_roof",
     "permeable_paving": "permeable_paving",
 }
-"""Our land-cover class name → TR-55 cover type in :data:`TR55_CN`."""
+"""Land-cover class name (:class:`world.raster.LandCover`, lower case, plus the two
+intervention surfaces) → TR-55 cover type in :data:`TR55_CN`."""
 
 CN_BY_CLASS: dict[str, dict[str, int]] = {
     name: dict(zip(SOIL_GROUPS, TR55_CN[cover], strict=True)) for name, cover in CLASS_TO_TR55.items()
@@ -150,12 +133,12 @@ def scs_runoff_mm(p_mm: ArrayLike, cn: ArrayLike) -> NDArray[np.float64]:
 
 
 def curve_numbers(landcover: ArrayLike, soil_group: str) -> NDArray[np.float64]:
-    """Curve-number grid for a grid of land-cover codes (:class:`LandCover`) or class names.
+    """Curve-number grid for a grid of :class:`world.raster.LandCover` codes or class names.
 
     >>> curve_numbers([LandCover.BUILDING, LandCover.PARK], "B").tolist()
     [98.0, 61.0]
-    >>> curve_numbers(["trees", "water"], "D").tolist()
-    [77.0, 100.0]
+    >>> curve_numbers(["forest", "water", "green_roof"], "D").tolist()
+    [77.0, 100.0, 86.0]
     """
     if soil_group not in SOIL_GROUPS:
         raise ValueError(f"Soil group {soil_group!r} is not one of A, B, C or D.")
@@ -173,7 +156,7 @@ def curve_numbers(landcover: ArrayLike, soil_group: str) -> NDArray[np.float64]:
             lookup[cover.value] = CN_BY_CLASS[cover.name.lower()][soil_group]
         bad = (codes < 0) | (codes >= lookup.size)
         if np.any(bad) or np.any(np.isnan(lookup[np.where(bad, 0, codes)])):
-            raise ValueError("Land-cover codes must be LandCover values (1 to 13).")
+            raise ValueError(f"Land-cover codes must be LandCover values (0 to {max(LandCover)}).")
         out[...] = lookup[codes]
     else:
         raise ValueError("Land cover must be given as integer LandCover codes or class names.")
