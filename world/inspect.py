@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from world.errors import GltfError, PackageError
 from world.gltf_read import Scene, read_gltf
 from world.store import FeatureStore
@@ -14,10 +16,8 @@ __all__ = ["inspect_path", "format_summary"]
 
 
 def _scene_summary(scene: Scene) -> dict[str, Any]:
-    feature_ids: set[int] = set()
-    for primitive in scene.primitives:
-        if primitive.feature_ids is not None and len(primitive.feature_ids):
-            feature_ids.update(int(v) for v in set(primitive.feature_ids.tolist()))
+    with_ids = [p.feature_ids for p in scene.primitives if p.feature_ids is not None]
+    feature_ids = np.unique(np.concatenate(with_ids)) if with_ids else np.zeros(0)
     return {
         "vertices": scene.vertex_count,
         "triangles": scene.triangle_count,

@@ -18,6 +18,7 @@ import math
 import os
 import shutil
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,9 @@ class BuildResult:
         return len(self.metadata["tiles"])
 
 
-def _collect(sources: list[Path], lod: float, crs: str | None,
-             bar: tqdm) -> tuple[list[SourceData], dict[str, Any]]:
+def _expand(sources: list[Path]) -> tuple[list[Path], dict[str, Any]]:
+    """Source files, with city folders replaced by their city.toml's sources; and the
+    settings those city.toml files give (the first folder's win)."""
     settings: dict[str, Any] = {}
     files: list[Path] = []
     for source in sources:
@@ -68,15 +70,17 @@ def _collect(sources: list[Path], lod: float, crs: str | None,
                 settings.setdefault("attribution", config.attribution)
         else:
             files.append(source)
-    crs = crs or settings.get("crs")
-    bar.total = len(files) + 4
-    read = []
-    for path in files:
-        bar.set_description(f"reading {path.name}")
-        read.append(read_source(path, lod=lod, crs=crs))
-        bar.update()
-    settings["crs"] = crs
-    return read, settings
+    return files, settings
+
+
+def _projected_crs(crs: str | None) -> str | None:
+    """``"EPSG:<code>"`` of a projected CRS, or None; a geographic one is refused."""
+    if crs is None:
+        return None
+    epsg, geographic = resolve_crs(crs)
+    if geographic:
+        raise CrsError(f"{crs} is geographic; the local frame needs a projected CRS (e.g. a UTM zone).")
+    return epsg
 
 
 def _tile_grid(city: City, tile_size_m: float) -> tuple[np.ndarray, list[tuple[int, int]], np.ndarray]:
@@ -91,13 +95,13 @@ def _tile_grid(city: City, tile_size_m: float) -> tuple[np.ndarray, list[tuple[i
     return tile_of_feature.reshape(-1), [(int(ix), int(iy)) for ix, iy in keys], corner
 
 
-def _write_tiles(city: City, folder: Path, tile_size_m: float, bar: tqdm) -> tuple[list[dict[str, Any]],
+def _write_tiles(city: City, bbox_m: tuple[float, float, float, float], folder: Path, tile_size_m: float,
+                 bar: tqdm) -> tuple[list[dict[str, Any]],
                                                                                     dict[str, str]]:
     features = list(city.features())
     index = {f.id: i for i, f in enumerate(features)}
     if len(index) != len(features):
-        seen: set[str] = set()
-        duplicate = next(f.id for f in features if f.id in seen or seen.add(f.id))  # type: ignore[func-returns-value]
+        duplicate = next(i for i, n in Counter(f.id for f in features).items() if n > 1)
         raise SourceError(f"feature id {duplicate} appears twice; is one source given twice?")
     tile_of_feature, tiles, corner = _tile_grid(city, tile_size_m)
     bar.set_description("meshing")
@@ -105,7 +109,7 @@ def _write_tiles(city: City, folder: Path, tile_size_m: float, bar: tqdm) -> tup
     per_material = {name: split_by_tile(soup, tile_of_feature, len(tiles)) for name, soup in soups.items()}
     bar.update()
     bar.total += len(tiles)
-    min_x, min_y, max_x, max_y = city.bbox_m()
+    min_x, min_y, max_x, max_y = bbox_m
     (folder / "tiles").mkdir()
     entries: list[dict[str, Any]] = []
     tile_names: dict[str, str] = {}
@@ -159,40 +163,38 @@ def build_city(sources: list[Path], out: Path, *, name: str | None = None, tile_
     """Build a city package from ``sources`` into the folder ``out`` (replaced if it is
     an earlier package). ``crs`` is the projected CRS of the local frame (and, for
     CityJSON files without one, their CRS)."""
-    if crs is not None:
-        epsg, geographic = resolve_crs(crs)
-        if geographic:
-            raise CrsError(f"{crs} is geographic; the local frame needs a projected CRS (e.g. a UTM zone).")
-        crs = epsg
+    files, settings = _expand(sources)
+    crs = _projected_crs(crs or settings.get("crs"))
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.with_name(f".{out.name}.building-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     # disable=None: tqdm draws only on a terminal, so logs stay free of carriage returns.
-    with tqdm(total=1, unit="step", file=sys.stderr, disable=None if progress else True, leave=False,
-              bar_format="{desc:<28} {bar} {n_fmt}/{total_fmt} [{elapsed}]") as bar:
-        read, settings = _collect(sources, lod, crs, bar)
-        crs = settings.get("crs")
-        if crs is not None:
-            crs = resolve_crs(crs)[0]
+    with tqdm(total=len(files) + 4, unit="step", file=sys.stderr, disable=None if progress else True,
+              leave=False, bar_format="{desc:<28} {bar} {n_fmt}/{total_fmt} [{elapsed}]") as bar:
+        read = []
+        for path in files:
+            bar.set_description(f"reading {path.name}")
+            read.append(read_source(path, lod=lod, crs=crs))
+            bar.update()
         bar.set_description("assembling")
-        city = assemble(read, name or settings.get("name") or Path(read[0].path).stem,
-                        crs=crs if crs and crs != read[0].crs else None)
+        city = assemble(read, name or settings.get("name") or Path(read[0].path).stem, crs=crs)
         if "attribution" in settings and settings["attribution"] not in city.attribution:
             city.attribution.insert(0, settings["attribution"])
-        if not any(True for _ in city.features()):
+        if not any(city.counts().values()):
             raise SourceError("the sources contain no buildings, roads, areas or trees.")
+        bbox_m = city.bbox_m()
         bar.update()
         size_m = float(tile_size_m or settings.get("tile_size_m") or DEFAULT_TILE_SIZE_M)
         if not (math.isfinite(size_m) and size_m >= 10.0):
             raise SourceError(f"a tile size of {size_m} m is too small; use at least 10 m.")
         staging.mkdir()
         try:
-            tiles, tile_names = _write_tiles(city, staging, size_m, bar)
+            tiles, tile_names = _write_tiles(city, bbox_m, staging, size_m, bar)
             bar.set_description("feature store")
             write_feature_store(staging / "features.sqlite", city, tile_names)
             bar.update()
-            metadata = _metadata(city, tiles, size_m, lod, read)
+            metadata = _metadata(city, bbox_m, tiles, size_m, lod, read)
             transform = city.frame.ecef_matrix()
             entries = [TileEntry(t["uri"], tuple(t["min_m"]), tuple(t["max_m"])) for t in tiles]
             (staging / "tileset.json").write_text(
@@ -205,8 +207,8 @@ def build_city(sources: list[Path], out: Path, *, name: str | None = None, tile_
     return BuildResult(out, metadata)
 
 
-def _metadata(city: City, tiles: list[dict[str, Any]], tile_size_m: float, lod: float,
-              read: list[SourceData]) -> dict[str, Any]:
+def _metadata(city: City, bbox_m: tuple[float, float, float, float], tiles: list[dict[str, Any]],
+              tile_size_m: float, lod: float, read: list[SourceData]) -> dict[str, Any]:
     lon, lat = city.frame.origin_lonlat
     return {
         "format": PACKAGE_FORMAT,
@@ -215,7 +217,7 @@ def _metadata(city: City, tiles: list[dict[str, Any]], tile_size_m: float, lod: 
         "crs": city.frame.crs,
         "origin_m": [city.frame.origin_x_m, city.frame.origin_y_m, city.frame.origin_z_m],
         "origin_lonlat": [round(lon, 9), round(lat, 9)],
-        "bbox_m": [round(v, 3) for v in city.bbox_m()],
+        "bbox_m": [round(v, 3) for v in bbox_m],
         "tile_size_m": tile_size_m,
         "lod": lod,
         "features": city.counts(),

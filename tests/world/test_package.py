@@ -11,9 +11,8 @@ import pytest
 import shapely
 
 from tests.conftest import DATA, HELSINKI_LAT, HELSINKI_LON, validate_gltf
-from tests.world.tile_checks import check_tile
+from tests.world.tile_checks import check_tile, enclosed_volume_m3, feature_triangles
 from world.errors import PackageError, SourceError
-from world.gltf_read import read_gltf
 from world.inspect import inspect_path
 from world.mesh import MATERIALS
 from world.package import build_city
@@ -59,31 +58,8 @@ def test_metadata_places_the_city_where_the_extract_is(helsinki_package: Path) -
     assert 6.3e6 < np.linalg.norm(matrix[:3, 3]) < 6.4e6, "the origin lies on the Earth's surface"
 
 
-def _tile_volumes(package: Path) -> dict[str, float]:
-    """Enclosed volume per building, from the tiles as our reader returns them."""
-    volumes: dict[str, float] = {}
-    for tile in sorted((package / "tiles").glob("*.glb")):
-        ids = check_tile(tile)["ids"]
-        scene = read_gltf(tile)
-        for primitive in scene.primitives:
-            if primitive.feature_ids is None:
-                continue
-            p = primitive.positions.astype(np.float64)
-            # Tile-relative and y-up → z-up. Tile origins sit at z = 0, so z is absolute and
-            # the floors left out at z = 0 add nothing to the divergence sum.
-            xyz = np.column_stack([p[:, 0], -p[:, 2], p[:, 1] + primitive.matrix[1, 3]])
-            tri = primitive.indices.reshape(-1, 3)
-            v = np.einsum("ij,ij->i", xyz[tri[:, 0]], np.cross(xyz[tri[:, 1]], xyz[tri[:, 2]])) / 6.0
-            owner = primitive.feature_ids[tri[:, 0]]
-            sums = np.bincount(owner, weights=v, minlength=len(ids))
-            for index, total in enumerate(sums):
-                if total:
-                    volumes[ids[index]] = volumes.get(ids[index], 0.0) + float(total)
-    return volumes
-
-
 def test_extruded_volume_is_footprint_area_times_height(helsinki_package: Path, helsinki_city) -> None:
-    volumes = _tile_volumes(helsinki_package)
+    volumes = {fid: enclosed_volume_m3(t) for fid, t in feature_triangles(helsinki_package).items()}
     checked = 0
     for building in helsinki_city.buildings:
         expected = sum(v.footprint.area * (v.height_m - v.min_height_m) for v in building.volumes)

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import DATA, validate_gltf
-from tests.world.tile_checks import check_tile
+from tests.world.tile_checks import enclosed_volume_m3, feature_triangles
 from world.cityjson import read_cityjson
-from world.gltf_read import read_gltf
 from world.package import build_city
 from world.store import FeatureStore
 
@@ -32,26 +31,6 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
-def _building_triangles(package: Path) -> tuple[dict[str, list[np.ndarray]], dict[str, float]]:
-    """Per building id: its triangles (local metres, z up) from the tiles; and volumes."""
-    triangles: dict[str, list[np.ndarray]] = {}
-    for tile in sorted((package / "tiles").glob("*.glb")):
-        ids = check_tile(tile)["ids"]
-        for primitive in read_gltf(tile).primitives:
-            if primitive.feature_ids is None:
-                continue
-            p = primitive.positions.astype(np.float64)
-            xyz = np.column_stack([p[:, 0], -p[:, 2], p[:, 1]])[primitive.indices.reshape(-1, 3)]
-            owner = primitive.feature_ids[primitive.indices[::3]]
-            for index in np.unique(owner):
-                triangles.setdefault(ids[index], []).append(xyz[owner == index])
-    volumes = {}
-    for fid, parts in triangles.items():
-        t = np.concatenate(parts)
-        volumes[fid] = float(np.einsum("ij,ij->i", t[:, 0], np.cross(t[:, 1], t[:, 2])).sum() / 6.0)
-    return triangles, volumes
-
-
 def test_cityjson_tiles_pass_the_khronos_validator(packages: dict[str, Path]) -> None:
     tiles = [t for p in packages.values() for t in sorted((p / "tiles").glob("*.glb"))]
     reports = validate_gltf(tiles)
@@ -61,8 +40,7 @@ def test_cityjson_tiles_pass_the_khronos_validator(packages: dict[str, Path]) ->
 
 def test_lod_22_roofs_stay_sloped_and_lod_12_roofs_are_flat(packages: dict[str, Path]) -> None:
     for lod, expect_sloped in (("2.2", True), ("1.2", False)):
-        triangles, _ = _building_triangles(packages[lod])
-        t = np.concatenate([np.concatenate(parts) for parts in triangles.values()])
+        t = np.concatenate(list(feature_triangles(packages[lod]).values()))
         normal = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
         normal /= np.linalg.norm(normal, axis=1, keepdims=True)
         sloped = (normal[:, 2] > 0.1) & (normal[:, 2] < 0.99)
@@ -71,7 +49,7 @@ def test_lod_22_roofs_stay_sloped_and_lod_12_roofs_are_flat(packages: dict[str, 
 
 def test_lod_12_solids_enclose_footprint_times_height(packages: dict[str, Path]) -> None:
     """3D BAG LoD 1.2 solids are prisms: volume = footprint area × height (within 0.5 %)."""
-    _, volumes = _building_triangles(packages["1.2"])
+    volumes = {fid: enclosed_volume_m3(t) for fid, t in feature_triangles(packages["1.2"]).items()}
     with FeatureStore(packages["1.2"] / "features.sqlite") as store:
         for fid, volume in volumes.items():
             row = store.get(fid)

@@ -69,3 +69,27 @@ def check_tile(path: Path) -> dict[str, object]:
         else:
             assert gltf.materials[primitive.material].name == "terrain"
     return {"ids": ids, "materials": materials, "gltf": gltf, "blob": blob}
+
+
+def feature_triangles(package: Path) -> dict[str, np.ndarray]:
+    """Per feature id, its triangles ``(t, 3, 3)`` in local metres (z up) as our reader
+    returns them from the package's tiles. Tile origins sit at z = 0, so z is absolute."""
+    from world.gltf_read import read_gltf
+
+    parts: dict[str, list[np.ndarray]] = {}
+    for tile in sorted((package / "tiles").glob("*.glb")):
+        ids = check_tile(tile)["ids"]
+        for primitive in read_gltf(tile).primitives:
+            if primitive.feature_ids is None:
+                continue
+            p = primitive.positions.astype(np.float64)
+            xyz = np.column_stack([p[:, 0], -p[:, 2], p[:, 1]])[primitive.indices.reshape(-1, 3)]
+            owner = primitive.feature_ids[primitive.indices[::3]]
+            for index in np.unique(owner):
+                parts.setdefault(ids[index], []).append(xyz[owner == index])
+    return {fid: np.concatenate(chunks) for fid, chunks in parts.items()}
+
+
+def enclosed_volume_m3(triangles: np.ndarray) -> float:
+    """Divergence-theorem volume; floors left out at z = 0 add nothing to it."""
+    return float(np.einsum("ij,ij->i", triangles[:, 0], np.cross(triangles[:, 1], triangles[:, 2])).sum() / 6.0)
