@@ -50,13 +50,16 @@ class ColourRamp:
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """A grid of values aligned with the simulation grids (row 0 north)."""
+    """A grid of values, row 0 north. ``cell_m`` and ``origin`` (the north-west
+    corner, local metres) place it; ``None`` means those of the scene's grids."""
 
     name: str
     values: np.ndarray
     unit: str
     ramp: ColourRamp
     legend: str = ""
+    cell_m: float | None = None
+    origin: tuple[float, float] | None = None
 
     def image(self) -> np.ndarray:
         return self.ramp.colorize(self.values)

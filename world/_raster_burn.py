@@ -175,7 +175,6 @@ def burn(city: City, buildings: list[Building], origin: tuple[float, float], cel
     box_keep = _overlaps(_bounds([b.footprint for b in buildings]), extent)
     _burn_buildings([b for b, k in zip(buildings, box_keep, strict=True) if k], index, win, out)
 
-    transmissivity = np.float32(crown_transmissivity)
     for tree in city.trees:
         radius = tree.crown_diameter_m / 2.0
         x, y = tree.geometry.x, tree.geometry.y
@@ -185,6 +184,8 @@ def burn(city: City, buildings: list[Building], origin: tuple[float, float], cel
         rel, xs, ys = found
         crown = (xs - x) ** 2 + (ys - y) ** 2 < radius * radius
         top, base = np.float32(tree.height_m), np.float32(crown_base_m(tree.height_m, tree.crown_diameter_m))
+        # A planted tree carries its catalog transmissivity; mapped trees the default.
+        transmissivity = np.float32(tree.attributes.get("transmissivity", crown_transmissivity))
         canopy = out["canopy_m"][rel]
         canopy[crown] = np.maximum(canopy[crown], top)
         for layer, value in ((out["canopy_base_m"][rel], base), (out["transmissivity"][rel], transmissivity)):

@@ -24,7 +24,7 @@ from shapely.geometry.base import BaseGeometry
 from world.frame import LocalFrame, _transformer
 
 __all__ = [
-    "Volume", "Surface", "Building", "Road", "Area", "Tree", "Feature",
+    "Volume", "Surface", "Building", "Road", "Area", "Tree", "Feature", "Barrier", "Furniture", "Treatment",
     "SourceData", "City", "assemble", "FEATURE_KINDS",
 ]
 
@@ -138,6 +138,43 @@ Feature = Building | Road | Area | Tree
 
 
 @dataclass(slots=True)
+class Barrier:
+    """A noise barrier: a thin wall ``height_m`` high along a line."""
+
+    id: str
+    geometry: shapely.LineString
+    height_m: float
+
+    kind = "barrier"
+
+
+@dataclass(slots=True)
+class Furniture:
+    """Street furniture; ``seats`` counts the people it seats (benches)."""
+
+    id: str
+    geometry: shapely.Point
+    furniture_type: str
+    seats: int = 0
+
+    kind = "furniture"
+
+
+@dataclass(slots=True)
+class Treatment:
+    """A surface treatment over whatever lies beneath it, for runoff: ``green_roof``,
+    ``permeable_paving`` or ``rain_garden``, with ``storage_mm`` of rain it holds
+    before any runs off."""
+
+    id: str
+    geometry: shapely.Polygon | shapely.MultiPolygon
+    treatment: str
+    storage_mm: float = 0.0
+
+    kind = "treatment"
+
+
+@dataclass(slots=True)
 class SourceData:
     """What one importer read: features in ``crs`` coordinates (metres, not yet local).
 
@@ -177,6 +214,10 @@ class City:
     trees: list[Tree]
     attribution: list[str]
     sources: list[str]
+    #: Things only placed interventions add (the importers leave them empty).
+    barriers: list[Barrier] = field(default_factory=list)
+    furniture: list[Furniture] = field(default_factory=list)
+    treatments: list[Treatment] = field(default_factory=list)
 
     def features(self) -> Iterator[Feature]:
         yield from self.buildings
