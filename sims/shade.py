@@ -28,10 +28,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["TOLERANCE_M", "shade_fraction", "shadow_mask", "shadow_mask_window", "sun_hours"]
+from sims.field import ColourRamp, Field, Kpi, Result
+from sims.scene import Change, Run, Scene, Simulation
+from sims.sun import solar_position
+from world.raster import LandCover, RasterError
+
+__all__ = ["TOLERANCE_M", "PUBLIC_SPACE", "SEAT_SHADE_MIN", "ShadeParams", "ShadeSimulation",
+           "shade_fraction", "shade_fraction_window", "shadow_mask", "shadow_mask_window", "sun_hours"]
 
 #: How far (metres) the shadow volume must rise above a surface to shade it.
 TOLERANCE_M = 1e-6
@@ -182,6 +189,56 @@ def shade_fraction(dsm_m: np.ndarray, canopy_m: np.ndarray, transmissivity: floa
     >>> shade_fraction(dsm, canopy, 0.25, 1.0, 180.0, 45.0).ravel().tolist()
     [0.0, 0.75, 0.75, 0.75]
     """
+    dsm, canopy, tau = _as_layers(dsm_m, canopy_m, transmissivity, cell_m)
+    if elevation_deg <= 0:
+        return np.ones(dsm.shape)
+    return _fraction(dsm, canopy, tau, cell_m, azimuth_deg, elevation_deg, (0, dsm.shape[0], 0, dsm.shape[1]))
+
+
+def shade_fraction_window(dsm_m: np.ndarray, canopy_m: np.ndarray, transmissivity: float | np.ndarray,
+                          cell_m: float, azimuth_deg: float, elevation_deg: float, rows: slice, cols: slice,
+                          previous: np.ndarray, *, previous_top_m: float | None = None) -> np.ndarray:
+    """:func:`shade_fraction` after a change confined to ``[rows, cols]`` of the surface
+    model, the crowns or the transmissivity, given ``previous``, the fraction before the
+    change (same sun). Only the box and the cells its shadows can reach are recomputed;
+    the result equals ``shade_fraction(…)`` exactly. ``previous_top_m`` is the highest
+    surface or crown top inside the box before the change (needed when it was lowered).
+
+    >>> dsm, canopy = np.zeros((4, 1)), np.zeros((4, 1))
+    >>> before = shade_fraction(dsm, canopy, 0.25, 1.0, 180.0, 45.0)
+    >>> canopy[3, 0] = 3.0
+    >>> shade_fraction_window(dsm, canopy, 0.25, 1.0, 180.0, 45.0, slice(3, 4), slice(0, 1), before).ravel().tolist()
+    [0.0, 0.75, 0.75, 0.75]
+    """
+    dsm, canopy, tau = _as_layers(dsm_m, canopy_m, transmissivity, cell_m)
+    previous = np.asarray(previous, dtype=np.float64)
+    if previous.shape != dsm.shape:
+        raise ValueError(f"the previous fraction has shape {previous.shape}, the surface model {dsm.shape}")
+    if elevation_deg <= 0:
+        return np.ones(dsm.shape)
+    n_rows, n_cols = dsm.shape
+    br0, br1, row_step = rows.indices(n_rows)
+    bc0, bc1, col_step = cols.indices(n_cols)
+    if row_step != 1 or col_step != 1:
+        raise ValueError("the changed box must be given as contiguous slices (step 1)")
+    if br0 >= br1 or bc0 >= bc1:
+        return previous.copy()
+    top_m = float(max(dsm[br0:br1, bc0:bc1].max(), canopy[br0:br1, bc0:bc1].max()))
+    if previous_top_m is not None:
+        top_m = max(top_m, float(previous_top_m))
+    reach = [(0, 0, 0.0), *_steps(dsm.shape, cell_m, azimuth_deg, elevation_deg, top_m - float(dsm.min()))]
+    off_rows = [step[0] for step in reach]
+    off_cols = [step[1] for step in reach]
+    window = (max(0, br0 - max(off_rows)), min(n_rows, br1 - min(off_rows)),
+              max(0, bc0 - max(off_cols)), min(n_cols, bc1 - min(off_cols)))
+    fraction = previous.copy()
+    r0, r1, c0, c1 = window
+    fraction[r0:r1, c0:c1] = _fraction(dsm, canopy, tau, cell_m, azimuth_deg, elevation_deg, window)
+    return fraction
+
+
+def _as_layers(dsm_m: np.ndarray, canopy_m: np.ndarray, transmissivity: float | np.ndarray, cell_m: float
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     dsm = _as_dsm(dsm_m, cell_m)
     canopy = np.asarray(canopy_m, dtype=np.float64)
     if canopy.shape != dsm.shape:
@@ -189,23 +246,129 @@ def shade_fraction(dsm_m: np.ndarray, canopy_m: np.ndarray, transmissivity: floa
     tau = np.broadcast_to(np.asarray(transmissivity, dtype=np.float64), dsm.shape)
     if not ((tau >= 0) & (tau <= 1)).all():
         raise ValueError("transmissivity must lie between 0 and 1")
-    if elevation_deg <= 0:
-        return np.ones(dsm.shape)
+    return dsm, canopy, tau
 
+
+def _fraction(dsm: np.ndarray, canopy: np.ndarray, tau: np.ndarray, cell_m: float, azimuth_deg: float,
+              elevation_deg: float, window: tuple[int, int, int, int]) -> np.ndarray:
+    """The shade fraction of the cells ``[r0:r1, c0:c1]`` (sun above the horizon), with
+    shading crowns and buildings anywhere in the grid."""
+    r0, r1, c0, c1 = window
+    n_rows, n_cols = dsm.shape
     has_crown = canopy > dsm + TOLERANCE_M
     crown_m = np.where(has_crown, canopy, -np.inf)
     opacity = np.where(has_crown, 1.0 - tau, 0.0)
-    blocked = opacity.copy()  # the crown over the cell itself
+    blocked = opacity[r0:r1, c0:c1].copy()  # the crown over the cell itself
     if has_crown.any():
-        n_rows, n_cols = dsm.shape
         steps = _steps(dsm.shape, cell_m, azimuth_deg, elevation_deg, float(crown_m.max() - dsm.min()))
         for off_row, off_col, drop_m in steps:
-            ra, rb = max(0, -off_row), min(n_rows, n_rows - off_row)
-            ca, cb = max(0, -off_col), min(n_cols, n_cols - off_col)
+            ra, rb = max(r0, -off_row), min(r1, n_rows - off_row)
+            ca, cb = max(c0, -off_col), min(c1, n_cols - off_col)
             if ra >= rb or ca >= cb:
                 continue
             src = (slice(ra + off_row, rb + off_row), slice(ca + off_col, cb + off_col))
-            dst = (slice(ra, rb), slice(ca, cb))
-            hit = crown_m[src] - drop_m > dsm[dst] + TOLERANCE_M
+            dst = (slice(ra - r0, rb - r0), slice(ca - c0, cb - c0))
+            hit = crown_m[src] - drop_m > dsm[ra:rb, ca:cb] + TOLERANCE_M
             np.maximum(blocked[dst], np.where(hit, opacity[src], 0.0), out=blocked[dst])
-    return np.where(shadow_mask(dsm, cell_m, azimuth_deg, elevation_deg), 1.0, blocked)
+    steps = _steps(dsm.shape, cell_m, azimuth_deg, elevation_deg, float(dsm.max() - dsm.min()))
+    solid = _shadow_volume(dsm, r0, r1, c0, c1, steps) > dsm[r0:r1, c0:c1] + TOLERANCE_M
+    return np.where(solid, 1.0, blocked)
+
+
+#: Land cover where shade counts for people on foot or on a bike (the issue's KPI).
+PUBLIC_SPACE = (LandCover.SIDEWALK, LandCover.PLAZA, LandCover.CYCLEWAY)
+#: A seat counts as shaded when at least this share of the direct sun is blocked.
+SEAT_SHADE_MIN = 0.5
+_RAMP = ColourRamp(((0.0, (255, 209, 102, 150)), (0.5, (140, 150, 170, 170)), (1.0, (38, 56, 128, 200))))
+
+
+@dataclass(frozen=True, slots=True)
+class ShadeParams:
+    """Nothing to set beyond the scenario time; kept for the common shape."""
+
+
+class ShadeSimulation(Simulation):
+    """Shade at the scenario's date and time: buildings block the sun fully, tree
+    crowns by their transmissivity (:func:`shade_fraction`).
+
+    KPIs: ``shade_public_pct``, the share of sidewalk, plaza and cycleway area in
+    shade (a cell counts by its shade fraction, so a crown letting 20 % through counts
+    80 % of its cell); ``shade_public_m2``, the same as an area; ``seats_in_shade``,
+    the seats of benches whose cell is at least :data:`SEAT_SHADE_MIN` shaded.
+    """
+
+    name = "shade"
+    label = "Sun and shade"
+
+    def __init__(self, params: ShadeParams | None = None) -> None:
+        self.params = params or ShadeParams()
+
+    def run(self, scene: Scene) -> Run:
+        sun = _sun(scene)
+        dsm, canopy, tau = _layers(scene)
+        fraction = shade_fraction(dsm, canopy, tau, scene.grids.cell_m, *sun)
+        return self._result(scene, fraction, sun, dsm, canopy)
+
+    def update(self, before: Run, scene: Scene, change: Change) -> Run:
+        state = before.state
+        if change.bbox is None or state.sun != _sun(scene) or state.dsm.shape != scene.grids.shape:
+            return self.run(scene)
+        fraction = state.fraction
+        if change.touches("surface", "buildings"):
+            rows, cols = scene.grids.window_of(change.bbox)
+            if rows.start < rows.stop and cols.start < cols.stop:
+                top_m = float(max(state.dsm[rows, cols].max(), state.canopy[rows, cols].max()))
+                dsm, canopy, tau = _layers(scene)
+                azimuth_deg, elevation_deg = state.sun
+                fraction = shade_fraction_window(dsm, canopy, tau, scene.grids.cell_m, azimuth_deg, elevation_deg,
+                                                 rows, cols, state.fraction, previous_top_m=top_m)
+                return self._result(scene, fraction, state.sun, dsm, canopy)
+        return self._result(scene, fraction, state.sun, state.dsm, state.canopy)
+
+    def _result(self, scene: Scene, fraction: np.ndarray, sun: tuple[float, float], dsm: np.ndarray,
+                canopy: np.ndarray) -> Run:
+        grids = scene.grids
+        public = np.isin(grids.landcover, PUBLIC_SPACE)
+        shaded_cells = float(fraction[public].sum())
+        cell_m2 = grids.cell_m * grids.cell_m
+        seats = 0
+        for item in scene.city.furniture:
+            try:
+                row, col = grids.cell_of(item.geometry.x, item.geometry.y)
+            except RasterError:
+                continue
+            if fraction[row, col] >= SEAT_SHADE_MIN:
+                seats += item.seats
+        when = scene.conditions.when.strftime("%d %b %H:%M")
+        kpis = {
+            "shade_public_pct": Kpi("shade_public_pct", 100.0 * shaded_cells / max(int(public.sum()), 1), "%",
+                                    "higher", "Sidewalks, plazas and cycleways in shade"),
+            "shade_public_m2": Kpi("shade_public_m2", shaded_cells * cell_m2, "m²", "higher",
+                                   "Shaded sidewalk, plaza and cycleway area"),
+            "seats_in_shade": Kpi("seats_in_shade", float(seats), "seats", "higher", "Bench seats in shade"),
+        }
+        field = Field("shade", fraction, "fraction", _RAMP, f"Share of direct sun blocked, {when}")
+        return Run(Result(field, kpis), _ShadeState(sun, dsm, canopy, fraction))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _ShadeState:
+    sun: tuple[float, float]
+    dsm: np.ndarray
+    canopy: np.ndarray
+    fraction: np.ndarray
+
+
+def _sun(scene: Scene) -> tuple[float, float]:
+    c = scene.conditions
+    position = solar_position(c.when, c.lat_deg, c.lon_deg)
+    return (float(position.azimuth_deg), float(position.elevation_deg))
+
+
+def _layers(scene: Scene) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Surface model, crown tops on the same datum (0 where none) and transmissivity."""
+    grids = scene.grids
+    ground = grids.ground_m.astype(np.float64)
+    dsm = ground + grids.building_m
+    canopy = np.where(grids.canopy_m > 0.0, ground + grids.canopy_m, 0.0)
+    return dsm, canopy, grids.transmissivity.astype(np.float64)

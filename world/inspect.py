@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import numpy as np
 
 from world.errors import GltfError, PackageError
 from world.gltf_read import Scene, read_gltf
+from world.package import read_metadata
 from world.store import FeatureStore
 
 __all__ = ["inspect_path", "format_summary"]
@@ -30,12 +30,7 @@ def _scene_summary(scene: Scene) -> dict[str, Any]:
 
 
 def _package_summary(folder: Path) -> dict[str, Any]:
-    try:
-        meta = json.loads((folder / "city.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PackageError(f"{folder}: not a city package (no city.json).") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PackageError(f"{folder / 'city.json'}: unreadable ({exc}).") from None
+    meta = read_metadata(folder)
     store = folder / meta.get("feature_store", "features.sqlite")
     if not store.is_file():
         raise PackageError(f"{folder}: the feature store {store.name} is missing.")

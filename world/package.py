@@ -29,18 +29,20 @@ from tqdm import tqdm
 
 from world.city import City, SourceData, assemble
 from world.errors import CrsError, PackageError, SourceError
-from world.frame import resolve_crs
+from world.frame import LocalFrame, resolve_crs
 from world.gltf_write import FeatureRow, TileContent, write_glb
 from world.mesh import mesh_city, split_by_tile, terrain_quad
 from world.sources import read_city_config, read_source
-from world.store import feature_class, feature_height_m, write_feature_store
+from world.store import feature_class, feature_height_m, read_city, write_feature_store
 from world.tileset import TileEntry, tileset_document
 
-__all__ = ["BuildResult", "build_city", "DEFAULT_TILE_SIZE_M", "GENERATOR", "PACKAGE_FORMAT"]
+__all__ = ["BuildResult", "build_city", "load_city", "read_metadata", "DEFAULT_TILE_SIZE_M", "GENERATOR",
+           "PACKAGE_FORMAT"]
 
 DEFAULT_TILE_SIZE_M = 250.0
 GENERATOR = "civictwin 0.1.0"
-PACKAGE_FORMAT = 1
+#: 2: the feature store keeps typed ``props`` (read back by :func:`load_city`).
+PACKAGE_FORMAT = 2
 _TERRAIN_MARGIN_M = 20.0
 
 
@@ -227,3 +229,41 @@ def _metadata(city: City, bbox_m: tuple[float, float, float, float], tiles: list
         "feature_store": "features.sqlite",
         "tileset": "tileset.json",
     }
+
+
+def read_metadata(folder: Path) -> dict[str, Any]:
+    """The ``city.json`` of a package; :class:`PackageError` when it is not one."""
+    try:
+        meta = json.loads((folder / "city.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PackageError(f"{folder}: not a city package (no city.json).") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PackageError(f"{folder / 'city.json'}: unreadable ({exc}).") from None
+    if not isinstance(meta, dict):
+        raise PackageError(f"{folder / 'city.json'}: not a JSON object.")
+    return meta
+
+
+def load_city(folder: Path) -> City:
+    """The City of a built package, read back from its feature store (footprints,
+    heights, roads with widths and traffic tags, land cover, trees), in local metres.
+
+    >>> load_city(Path("no-such-folder"))
+    Traceback (most recent call last):
+    ...
+    world.errors.PackageError: no-such-folder: not a city package (no city.json).
+    """
+    meta = read_metadata(folder)
+    if meta.get("format") != PACKAGE_FORMAT:
+        raise PackageError(f"{folder}: package format {meta.get('format')!r}, this version reads "
+                           f"{PACKAGE_FORMAT}; rebuild it with `civictwin build-city`.")
+    try:
+        x, y, z = (float(v) for v in meta["origin_m"])
+        frame = LocalFrame(str(meta["crs"]), x, y, z)
+        store = folder / str(meta["feature_store"])
+    except (KeyError, TypeError, ValueError):
+        raise PackageError(f"{folder / 'city.json'}: lacks the crs, origin_m or feature_store entries.") from None
+    if not store.is_file():
+        raise PackageError(f"{store}: the package's feature store is missing.")
+    sources = [str(s.get("file", "")) for s in meta.get("sources", []) if isinstance(s, dict)]
+    return read_city(store, str(meta.get("name", folder.name)), frame, list(meta.get("attribution", [])), sources)

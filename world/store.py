@@ -2,7 +2,9 @@
 
 Table ``features``: ``id`` (stable, primary key), ``kind``, ``class``, ``tile``,
 ``name``, ``height_m``, ``min_height_m``, the bounding box ``min_x``…``max_y`` (local
-metres), ``geometry`` (WKB, local metres) and ``attributes`` (JSON: the source tags).
+metres), ``geometry`` (WKB, local metres), ``attributes`` (JSON: the source tags) and
+``props`` (JSON: the model's typed fields that have no column, such as a road's surface
+and width, so that :func:`read_city` gives back the City the simulations need).
 An R*-tree (``features_rtree``) over the bounding boxes makes picking a lookup.
 """
 
@@ -17,9 +19,19 @@ from typing import Any
 import shapely
 import sqlite_utils
 
-from world.city import Building, City, Feature, Road, Tree
+from world.city import Area, Building, City, Feature, Road, Tree
+from world.errors import PackageError
+from world.frame import LocalFrame
 
-__all__ = ["write_feature_store", "FeatureStore", "feature_class", "feature_height_m"]
+__all__ = ["write_feature_store", "read_city", "FeatureStore", "feature_class", "feature_height_m"]
+
+#: The typed fields each kind keeps in ``props`` (everything else has a column).
+_PROPS = {
+    "building": ("building_type", "levels", "height_source", "part_ids"),
+    "road": ("surface", "width_m", "lanes", "maxspeed_kmh", "oneway"),
+    "area": (),
+    "tree": ("crown_diameter_m", "species"),
+}
 
 
 def feature_class(feature: Feature) -> str:
@@ -55,6 +67,7 @@ def _rows(city: City, tile_of: dict[str, str]) -> Iterable[dict[str, Any]]:
             "min_x": min_x, "min_y": min_y, "max_x": max_x, "max_y": max_y,
             "geometry": shapely.to_wkb(feature.geometry),
             "attributes": json.dumps(feature.attributes, ensure_ascii=False, default=_json_default),
+            "props": json.dumps({name: getattr(feature, name) for name in _PROPS[feature.kind]}, ensure_ascii=False),
         }
 
 
@@ -65,7 +78,7 @@ def write_feature_store(path: Path, city: City, tile_of: dict[str, str]) -> int:
     table.insert_all(_rows(city, tile_of), pk="id", batch_size=2000, columns={
         "id": str, "kind": str, "class": str, "tile": str, "name": str, "height_m": float,
         "min_height_m": float, "min_x": float, "min_y": float, "max_x": float, "max_y": float,
-        "geometry": bytes, "attributes": str})
+        "geometry": bytes, "attributes": str, "props": str})
     table.create_index(["kind"])
     table.create_index(["tile"])
     db.execute("CREATE VIRTUAL TABLE features_rtree USING rtree(fid, min_x, max_x, min_y, max_y)")
@@ -74,6 +87,42 @@ def write_feature_store(path: Path, city: City, tile_of: dict[str, str]) -> int:
     count = table.count
     db.close()
     return count
+
+
+def read_city(path: Path, name: str, frame: LocalFrame, attribution: list[str], sources: list[str]) -> City:
+    """The City stored in the feature store at ``path``, in its stored order. Buildings
+    come back without their mesh (``volumes``, ``surfaces``): footprints and heights
+    are what the simulations read.
+
+    :class:`PackageError` when the file is not a feature store of this version.
+    """
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("SELECT id, kind, class, name, height_m, min_height_m, geometry, attributes, props "
+                                "FROM features ORDER BY rowid").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise PackageError(f"{path}: not a readable feature store ({exc}).") from None
+    city = City(name, frame, [], [], [], [], list(attribution), list(sources))
+    for ident, kind, cls, label, height_m, min_height_m, wkb, attributes, props in rows:
+        geometry = shapely.from_wkb(wkb)
+        tags = json.loads(attributes)
+        typed = json.loads(props)
+        if kind == "building":
+            typed["part_ids"] = tuple(typed.get("part_ids", ()))
+            city.buildings.append(Building(ident, geometry, height_m, min_height_m, name=label, attributes=tags,
+                                           **typed))
+        elif kind == "road":
+            city.roads.append(Road(ident, geometry, cls, name=label, attributes=tags, **typed))
+        elif kind == "area":
+            city.areas.append(Area(ident, geometry, cls, name=label, attributes=tags))
+        elif kind == "tree":
+            city.trees.append(Tree(ident, geometry, height_m, attributes=tags, **typed))
+        else:
+            raise PackageError(f"{path}: feature {ident!r} has the unknown kind {kind!r}.")
+    return city
 
 
 class FeatureStore:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sims.shade import shade_fraction, shadow_mask, shadow_mask_window, sun_hours
+from sims.shade import shade_fraction, shade_fraction_window, shadow_mask, shadow_mask_window, sun_hours
 
 #: The shifting method is accurate to ±1 cell (module docstring).
 CELL_TOL = 1
@@ -222,3 +222,40 @@ def test_opaque_crowns_are_solid(seed: int, sun: tuple[float, float]) -> None:
     fraction = shade_fraction(dsm, canopy, 0.0, 2.0, azimuth_deg, elevation_deg)
     solid = shadow_mask(np.maximum(dsm, canopy), 2.0, azimuth_deg, elevation_deg) | (canopy > dsm)
     np.testing.assert_array_equal(fraction, solid.astype(float))
+
+
+def _crowns(seed: int, dsm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Tree crowns of random heights and transmissivities over a DSM."""
+    rng = np.random.default_rng(seed + 1)
+    canopy, tau = np.zeros_like(dsm), np.ones_like(dsm)
+    for _ in range(15):
+        r, c = rng.integers(0, dsm.shape[0] - 4, 2)
+        canopy[r:r + 4, c:c + 4] = np.maximum(canopy[r:r + 4, c:c + 4], dsm[r:r + 4, c:c + 4] + rng.uniform(4.0, 20.0))
+        tau[r:r + 4, c:c + 4] = rng.uniform(0.0, 0.5)
+    return canopy, tau
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), sun=suns, row=st.integers(0, 75), col=st.integers(0, 75),
+       size=st.tuples(st.integers(1, 12), st.integers(1, 12)), crown_m=st.floats(0.0, 30.0),
+       tau=st.floats(0.0, 1.0), block_m=st.sampled_from([None, 0.0, 25.0]))
+def test_shade_fraction_window_equals_full(seed: int, sun: tuple[float, float], row: int, col: int,
+                                           size: tuple[int, int], crown_m: float, tau: float,
+                                           block_m: float | None) -> None:
+    """Plant, fell or reshape crowns and raise or clear buildings in a box: the windowed
+    update equals a full recompute bit for bit."""
+    azimuth_deg, elevation_deg = sun
+    dsm = _city(seed)
+    canopy, transmissivity = _crowns(seed, dsm)
+    previous = shade_fraction(dsm, canopy, transmissivity, 2.0, azimuth_deg, elevation_deg)
+    rows, cols = slice(row, row + size[0]), slice(col, col + size[1])
+    top_m = float(max(dsm[rows, cols].max(), canopy[rows, cols].max()))
+    dsm, canopy, transmissivity = dsm.copy(), canopy.copy(), transmissivity.copy()
+    canopy[rows, cols] = crown_m
+    transmissivity[rows, cols] = tau
+    if block_m is not None:
+        dsm[rows, cols] = block_m
+    window = shade_fraction_window(dsm, canopy, transmissivity, 2.0, azimuth_deg, elevation_deg, rows, cols,
+                                   previous, previous_top_m=top_m)
+    np.testing.assert_array_equal(window, shade_fraction(dsm, canopy, transmissivity, 2.0, azimuth_deg,
+                                                         elevation_deg))
