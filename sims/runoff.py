@@ -37,14 +37,18 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from world.raster import LandCover
+from sims.field import ColourRamp, Field, Kpi, Result
+from sims.scene import Change, Run, Scene, Simulation
+from world.raster import LandCover, SurfaceTreatment
 
 __all__ = [
     "CN_BY_CLASS",
     "CLASS_TO_TR55",
     "SOIL_GROUPS",
     "TR55_CN",
+    "RunoffParams",
     "RunoffResult",
+    "RunoffSimulation",
     "curve_numbers",
     "runoff",
     "scs_runoff_mm",
@@ -214,3 +218,74 @@ def runoff(
         rain_volume_m3=rain_m3,
         retained_pct=retained,
     )
+
+
+_RAMP = ColourRamp(((0.0, (214, 239, 255, 60)), (5.0, (150, 200, 240, 150)), (15.0, (60, 130, 210, 190)),
+                    (30.0, (20, 50, 140, 220))))
+#: Treatments that set their own curve number (a rain garden holds water instead: storage).
+_TREATMENT_CN = {SurfaceTreatment.GREEN_ROOF: "green_roof", SurfaceTreatment.PERMEABLE_PAVING: "permeable_paving"}
+
+
+@dataclass(frozen=True, slots=True)
+class RunoffParams:
+    """Nothing beyond the scenario's rain and soil group; kept for the common shape."""
+
+
+class RunoffSimulation(Simulation):
+    """Runoff of the scenario's design storm (``Conditions.rain_mm``) by the curve-number
+    method, per cell, with green roofs and permeable paving as their own curve numbers and
+    rain gardens (``Grids.storage_mm``) as storage taken off the rain first.
+
+    Open water is left out of the balance: rain on a lake or the sea is not storm water.
+    KPIs: ``runoff_m3`` (lower is better) and ``rain_retained_pct`` (higher is better);
+    the change against the baseline is the engine's delta.
+    """
+
+    name = "runoff"
+    label = "Stormwater runoff"
+
+    def __init__(self, params: RunoffParams | None = None) -> None:
+        self.params = params or RunoffParams()
+
+    def run(self, scene: Scene) -> Run:
+        grids = scene.grids
+        rows, cols = grids.shape
+        return self._result(scene, _runoff_mm(scene, slice(0, rows), slice(0, cols)))
+
+    def update(self, before: Run, scene: Scene, change: Change) -> Run:
+        if change.bbox is None or before.state.shape != scene.grids.shape:
+            return self.run(scene)
+        if not change.touches("landcover", "treatment", "buildings", "surface"):
+            return before
+        rows, cols = scene.grids.window_of(change.bbox)
+        runoff_mm = before.state.copy()
+        runoff_mm[rows, cols] = _runoff_mm(scene, rows, cols)
+        return self._result(scene, runoff_mm)
+
+    def _result(self, scene: Scene, runoff_mm: np.ndarray) -> Run:
+        grids = scene.grids
+        land = grids.landcover != LandCover.WATER
+        cell_m2 = grids.cell_m * grids.cell_m
+        runoff_m3 = float(np.nansum(runoff_mm)) * cell_m2 / _MM_PER_M
+        rain_m3 = float(land.sum()) * scene.conditions.rain_mm * cell_m2 / _MM_PER_M
+        retained = 100.0 if rain_m3 == 0.0 else 100.0 * (1.0 - runoff_m3 / rain_m3)
+        kpis = {
+            "runoff_m3": Kpi("runoff_m3", runoff_m3, "m³", "lower", "Storm water running off"),
+            "rain_retained_pct": Kpi("rain_retained_pct", retained, "%", "higher", "Rain held where it falls"),
+        }
+        legend = f"Runoff of a {scene.conditions.rain_mm:g} mm storm, soil group {scene.conditions.soil_group}"
+        return Run(Result(Field("runoff", runoff_mm, "mm", _RAMP, legend), kpis), runoff_mm)
+
+
+def _runoff_mm(scene: Scene, rows: slice, cols: slice) -> np.ndarray:
+    """Runoff depth (mm) of the cells ``[rows, cols]``; NaN on open water."""
+    grids, conditions = scene.grids, scene.conditions
+    cover = grids.landcover[rows, cols]
+    cn = curve_numbers(cover, conditions.soil_group)
+    treatment = grids.treatment[rows, cols]
+    for code, name in _TREATMENT_CN.items():
+        cn[treatment == code] = CN_BY_CLASS[name][conditions.soil_group]
+    rain_mm = np.maximum(conditions.rain_mm - grids.storage_mm[rows, cols].astype(np.float64), 0.0)
+    runoff_mm = scs_runoff_mm(rain_mm, cn)
+    runoff_mm[cover == LandCover.WATER] = np.nan
+    return runoff_mm
