@@ -3,7 +3,8 @@
 A cell belongs to a feature when its centre lies strictly inside the feature
 (``shapely.contains_xy`` on the prepared geometry; tree crowns as exact discs). Each
 feature only tests the cells inside its bounding box. Every layer combines features
-with an order-free rule (maximum, minimum, highest priority) or, for ``building_id``,
+with an order-free rule (maximum, minimum, highest priority: surface treatments take
+the highest :class:`SurfaceTreatment` code and the largest storage) or, for ``building_id``,
 a rule that only depends on the features' relative order; so a window burnt from the
 features that reach it equals the same window of a full rasterisation, bit for bit.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from world._raster_grid import IMPERVIOUS, LandCover
+from world._raster_grid import IMPERVIOUS, LandCover, SurfaceTreatment
 from world.city import Building, City
 
 __all__ = ["ROAD_LANDCOVER", "AREA_LANDCOVER", "crown_base_m", "grid_building_ids", "burn"]
@@ -92,6 +93,15 @@ def _inside(geom: shapely.Geometry, xs: np.ndarray, ys: np.ndarray) -> np.ndarra
     return np.asarray(shapely.contains_xy(geom, xs, ys))
 
 
+def _crown_boxes(city: City) -> np.ndarray:
+    """``(n, 4)`` bounds of every tree's crown disc (trunk ± crown radius)."""
+    if not city.trees:
+        return np.zeros((0, 4))
+    xy = shapely.get_coordinates(np.array([t.geometry for t in city.trees], dtype=object))
+    radius = np.array([t.crown_diameter_m / 2.0 for t in city.trees])
+    return np.column_stack([xy[:, 0] - radius, xy[:, 1] - radius, xy[:, 0] + radius, xy[:, 1] + radius])
+
+
 def grid_building_ids(city: City, extent: tuple[float, float, float, float]) -> list[Building]:
     """The buildings that a grid covering ``extent`` (cell-centre extent) may hold, in
     city order: the list that ``building_id`` indexes."""
@@ -138,6 +148,26 @@ def _burn_cover(geom: shapely.Geometry, code: LandCover, win: _Window, out: dict
     np.maximum(cover, np.where(_inside(geom, xs, ys), np.uint8(code), np.uint8(0)), out=cover)
 
 
+def _burn_treatments(city: City, extent: tuple[float, float, float, float], win: _Window,
+                     out: dict[str, np.ndarray]) -> None:
+    """Treatment code and storage of every treatment reaching the window, each the
+    maximum over the treatments covering a cell (so the order of the list is moot)."""
+    # Every name is checked, not only those in the window: a window fails where a full run would.
+    codes = [SurfaceTreatment.from_name(t.treatment) for t in city.treatments]
+    keep = _overlaps(_bounds([t.geometry for t in city.treatments]), extent)
+    for treatment, code, k in zip(city.treatments, codes, keep, strict=True):
+        if not k:
+            continue
+        found = win.sub(shapely.bounds(treatment.geometry))
+        if found is None:
+            continue
+        rel, xs, ys = found
+        cover = _inside(treatment.geometry, xs, ys)
+        layer, storage = out["treatment"][rel], out["storage_mm"][rel]
+        np.maximum(layer, np.where(cover, np.uint8(code), np.uint8(0)), out=layer)
+        np.maximum(storage, np.where(cover, np.float32(treatment.storage_mm), np.float32(0.0)), out=storage)
+
+
 def burn(city: City, buildings: list[Building], origin: tuple[float, float], cell_m: float,
          window: tuple[int, int, int, int], crown_transmissivity: float) -> dict[str, np.ndarray]:
     """Every layer of the window ``(r0, r1, c0, c1)`` of the grid whose north-west corner
@@ -149,7 +179,8 @@ def burn(city: City, buildings: list[Building], origin: tuple[float, float], cel
     out: dict[str, np.ndarray] = {"ground_m": np.zeros(shape, np.float32), "building_m": np.zeros(shape, np.float32),
            "canopy_m": np.zeros(shape, np.float32), "canopy_base_m": np.full(shape, np.inf, np.float32),
            "transmissivity": np.ones(shape, np.float32),
-           "landcover": np.full(shape, LandCover.OTHER, np.uint8), "building_id": np.full(shape, -1, np.int32)}
+           "landcover": np.full(shape, LandCover.OTHER, np.uint8), "building_id": np.full(shape, -1, np.int32),
+           "treatment": np.full(shape, SurfaceTreatment.NONE, np.uint8), "storage_mm": np.zeros(shape, np.float32)}
     if shape[0] == 0 or shape[1] == 0:
         out["canopy_base_m"][:] = 0.0
         out["impervious"] = IMPERVIOUS[out["landcover"]]
@@ -175,7 +206,11 @@ def burn(city: City, buildings: list[Building], origin: tuple[float, float], cel
     box_keep = _overlaps(_bounds([b.footprint for b in buildings]), extent)
     _burn_buildings([b for b, k in zip(buildings, box_keep, strict=True) if k], index, win, out)
 
-    for tree in city.trees:
+    # Only crowns whose box reaches a cell centre of the window can cover one of its cells.
+    crowns = _crown_boxes(city)
+    for tree, keep in zip(city.trees, _overlaps(crowns, extent), strict=True):
+        if not keep:
+            continue
         radius = tree.crown_diameter_m / 2.0
         x, y = tree.geometry.x, tree.geometry.y
         found = win.sub((x - radius, y - radius, x + radius, y + radius))
@@ -190,6 +225,8 @@ def burn(city: City, buildings: list[Building], origin: tuple[float, float], cel
         canopy[crown] = np.maximum(canopy[crown], top)
         for layer, value in ((out["canopy_base_m"][rel], base), (out["transmissivity"][rel], transmissivity)):
             layer[crown] = np.minimum(layer[crown], value)
+
+    _burn_treatments(city, extent, win, out)
 
     out["canopy_base_m"][np.isinf(out["canopy_base_m"])] = 0.0
     out["impervious"] = IMPERVIOUS[out["landcover"]]

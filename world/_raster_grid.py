@@ -15,7 +15,7 @@ import numpy as np
 
 from world.errors import WorldError
 
-__all__ = ["RasterError", "LandCover", "IMPERVIOUS", "LAYERS", "Grids"]
+__all__ = ["RasterError", "LandCover", "IMPERVIOUS", "SurfaceTreatment", "LAYERS", "Grids"]
 
 
 class RasterError(WorldError):
@@ -52,9 +52,40 @@ class LandCover(IntEnum):
 #: open water; a runoff model treats it apart); unknown ground 0.5.
 IMPERVIOUS = np.array([0.5, 0.0, 0.0, 0.15, 1.0, 0.8, 0.9, 1.0, 1.0, 0.0, 1.0], dtype=np.float32)
 
+class SurfaceTreatment(IntEnum):
+    """Codes of ``Grids.treatment`` (uint8): the surface treatment over a cell, for runoff.
+
+    The names, lower-cased, are the ``treatment`` strings of :class:`world.city.Treatment`
+    (``SurfaceTreatment["GREEN_ROOF"]`` for ``"green_roof"``). Where treatments overlap
+    the highest code wins, so rain garden > permeable paving > green roof; ``NONE`` is
+    the value of untreated cells.
+
+    >>> SurfaceTreatment.from_name("rain_garden"), int(SurfaceTreatment.NONE)
+    (<SurfaceTreatment.RAIN_GARDEN: 3>, 0)
+    """
+
+    NONE = 0
+    GREEN_ROOF = 1
+    PERMEABLE_PAVING = 2
+    RAIN_GARDEN = 3
+
+    @classmethod
+    def from_name(cls, name: str) -> SurfaceTreatment:
+        """The code of a :class:`world.city.Treatment` ``treatment`` string;
+        :class:`RasterError` for a name that is none of them."""
+        try:
+            code = cls[name.upper()]
+        except KeyError:
+            code = cls.NONE
+        if code is cls.NONE:
+            names = ", ".join(t.name.lower() for t in cls if t is not cls.NONE)
+            raise RasterError(f"surface treatment {name!r} is not one of {names}.")
+        return code
+
+
 #: The array layers of a :class:`Grids`, each of shape ``(rows, cols)``.
 LAYERS = ("ground_m", "building_m", "canopy_m", "canopy_base_m", "transmissivity",
-          "landcover", "impervious", "building_id")
+          "landcover", "impervious", "building_id", "treatment", "storage_mm")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -69,7 +100,10 @@ class Grids:
     ``transmissivity`` (float32 fraction of direct sun the crowns let through, 1
     where none), ``landcover`` (uint8 :class:`LandCover`), ``impervious`` (float32
     0..1, from :data:`IMPERVIOUS`), ``building_id`` (int32 index into
-    ``building_ids``, −1 where no building). ``crown_transmissivity`` is the value
+    ``building_ids``, −1 where no building), ``treatment`` (uint8
+    :class:`SurfaceTreatment`, 0 where none) and ``storage_mm`` (float32 depth of
+    rain, mm, that a treatment holds before any runs off; 0 where none).
+    ``crown_transmissivity`` is the value
     used for crowns, kept so that a window can be re-rasterised the same way.
 
     The dataclass is frozen, the arrays are not: treat them as read-only and derive
@@ -96,6 +130,8 @@ class Grids:
     landcover: np.ndarray
     impervious: np.ndarray
     building_id: np.ndarray
+    treatment: np.ndarray
+    storage_mm: np.ndarray
 
     @classmethod
     def empty(cls, origin: tuple[float, float], cell_m: float, rows: int, cols: int,
@@ -109,7 +145,9 @@ class Grids:
                    transmissivity=np.ones(shape, np.float32),
                    landcover=np.full(shape, LandCover.OTHER, np.uint8),
                    impervious=np.full(shape, IMPERVIOUS[LandCover.OTHER], np.float32),
-                   building_id=np.full(shape, -1, np.int32))
+                   building_id=np.full(shape, -1, np.int32),
+                   treatment=np.full(shape, SurfaceTreatment.NONE, np.uint8),
+                   storage_mm=np.zeros(shape, np.float32))
 
     @property
     def shape(self) -> tuple[int, int]:

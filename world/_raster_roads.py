@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -11,7 +12,8 @@ import shapely
 from world._raster_grid import RasterError
 from world.city import City
 
-__all__ = ["PERIODS", "DEFAULT_TRAFFIC", "TrafficOverride", "Segments", "road_segments"]
+__all__ = ["PERIODS", "DEFAULT_TRAFFIC", "FLOW_FACTOR", "HEAVY_SHARE_FACTOR", "TrafficOverride", "Segments",
+           "road_segments"]
 
 #: The periods of the flows: day 07–19, evening 19–23, night 23–07 (END 2002/49/EC).
 PERIODS = ("day", "evening", "night")
@@ -38,6 +40,12 @@ DEFAULT_TRAFFIC: dict[str, tuple[float, float, float, float, float, int]] = {
     "secondary_link": (300.0, 150.0, 40.0, 0.08, 40.0, 1),
     "tertiary_link": (150.0, 75.0, 20.0, 0.05, 30.0, 1),
 }
+
+#: Road attributes that placed interventions (:mod:`world.interventions`: bike lanes,
+#: traffic calming) leave on a carriageway: its flows in every period and its heavy
+#: share are multiplied by them (1.0 when absent).
+FLOW_FACTOR = "traffic_flow_factor"
+HEAVY_SHARE_FACTOR = "heavy_share_factor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +102,10 @@ class Segments:
 def road_segments(city: City, overrides: Mapping[str, TrafficOverride] | None = None) -> Segments:
     """The city's carriageways with traffic: :data:`DEFAULT_TRAFFIC` by class, the
     road's own ``maxspeed`` and ``lanes`` where tagged (a one-way road without a
-    lane count gets half the default, at least one), then ``overrides`` by road id.
+    lane count gets half the default, at least one), the road's intervention factors
+    (flows × its :data:`FLOW_FACTOR` attribute, heavy share × its
+    :data:`HEAVY_SHARE_FACTOR`, capped at 1), then ``overrides`` by road id, which
+    replace values outright (a count is a count, whatever was placed).
 
     Roads given as surfaces (CityJSON) have no centreline and are left out. An
     override for an id that is not such a carriageway raises :class:`RasterError`.
@@ -106,6 +117,10 @@ def road_segments(city: City, overrides: Mapping[str, TrafficOverride] | None = 
     >>> s = road_segments(city, {"r": TrafficOverride(day_vph=600.0)})
     >>> s.flow_vph.tolist(), float(s.speed_kmh[0]), float(s.heavy_vph[0, 0])
     ([[600.0, 600.0, 150.0]], 50.0, 60.0)
+    >>> road.attributes.update({FLOW_FACTOR: 0.5, HEAVY_SHARE_FACTOR: 0.5})
+    >>> s = road_segments(city)
+    >>> s.flow_vph.tolist(), float(s.heavy_share[0])
+    ([[600.0, 300.0, 75.0]], 0.05)
     """
     overrides = dict(overrides or {})
     roads = [r for r in city.roads if r.surface == "carriageway" and isinstance(r.geometry, shapely.LineString)]
@@ -118,6 +133,10 @@ def road_segments(city: City, overrides: Mapping[str, TrafficOverride] | None = 
             road.road_class, DEFAULT_TRAFFIC["residential"])
         if road.oneway:
             default_lanes = max(1, default_lanes // 2)
+        flow_factor, heavy_factor = _factor(road.attributes, FLOW_FACTOR, road.id), \
+            _factor(road.attributes, HEAVY_SHARE_FACTOR, road.id)
+        day, evening, night = day * flow_factor, evening * flow_factor, night * flow_factor
+        heavy_share = min(1.0, heavy_share * heavy_factor)
         change = overrides.get(road.id, TrafficOverride())
         lines.append(np.asarray(road.geometry.coords, dtype=np.float64)[:, :2])
         lanes.append(road.lanes or default_lanes)
@@ -128,6 +147,14 @@ def road_segments(city: City, overrides: Mapping[str, TrafficOverride] | None = 
                     lanes=np.array(lanes, np.int32), width_m=np.array([r.width_m for r in roads], np.float64),
                     speed_kmh=np.array(speed, np.float64), flow_vph=np.array(flow, np.float64).reshape(-1, 3),
                     heavy_share=np.array(heavy, np.float64))
+
+
+def _factor(attributes: Mapping[str, object], key: str, road_id: str) -> float:
+    """A road's traffic factor attribute, 1.0 when absent; finite and non-negative."""
+    value = attributes.get(key, 1.0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise RasterError(f"road {road_id!r}: {key} {value!r} must be a finite number, zero or more.")
+    return float(value)
 
 
 def _pick(*values: float | None) -> float:

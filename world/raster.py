@@ -2,11 +2,14 @@
 
 :func:`rasterize` samples every feature at cell centres (a cell belongs to a feature
 when its centre lies inside it) into the layers of a :class:`Grids`: surface heights
-(ground, buildings, tree crowns), crown transmissivity, land cover, imperviousness and
-which building owns each cell. :func:`rasterize_window` redoes only the cells around a
-change, with the same result as a full rasterisation. :func:`receivers` puts
-residential noise receivers on the façades, :func:`road_segments` gives the carriageways
-with default traffic. Pure numpy/shapely and deterministic: same city, same bytes.
+(ground, buildings, tree crowns), crown transmissivity, land cover, imperviousness,
+which building owns each cell, and the surface treatments (green roofs, permeable
+paving, rain gardens) with the rain they store. :func:`rasterize_window` redoes only
+the cells around a change, with the same result as a full rasterisation.
+:func:`receivers` puts residential noise receivers on the façades, :func:`road_segments`
+gives the carriageways with default traffic (scaled by the factors that placed
+interventions leave on a road). Pure numpy/shapely and deterministic: same city,
+same bytes.
 
 >>> import shapely
 >>> from world.city import Building, City
@@ -27,16 +30,23 @@ from typing import Any
 import numpy as np
 
 from world._raster_burn import burn, grid_building_ids
-from world._raster_grid import IMPERVIOUS, LAYERS, Grids, LandCover, RasterError
+from world._raster_grid import IMPERVIOUS, LAYERS, Grids, LandCover, RasterError, SurfaceTreatment
 from world._raster_receivers import RECEIVER_HEIGHT_M, Receivers, homes_estimate, receivers
-from world._raster_roads import DEFAULT_TRAFFIC, Segments, TrafficOverride, road_segments
+from world._raster_roads import (
+    DEFAULT_TRAFFIC,
+    FLOW_FACTOR,
+    HEAVY_SHARE_FACTOR,
+    Segments,
+    TrafficOverride,
+    road_segments,
+)
 from world.city import City
 
 __all__ = [
-    "LandCover", "IMPERVIOUS", "LAYERS", "CROWN_TRANSMISSIVITY", "Grids", "RasterError",
+    "LandCover", "IMPERVIOUS", "SurfaceTreatment", "LAYERS", "CROWN_TRANSMISSIVITY", "Grids", "RasterError",
     "rasterize", "rasterize_window",
     "Receivers", "receivers", "homes_estimate", "RECEIVER_HEIGHT_M",
-    "Segments", "TrafficOverride", "road_segments", "DEFAULT_TRAFFIC",
+    "Segments", "TrafficOverride", "road_segments", "DEFAULT_TRAFFIC", "FLOW_FACTOR", "HEAVY_SHARE_FACTOR",
 ]
 
 #: Fraction of direct sunlight a tree crown in leaf lets through. Konarska et al.

@@ -11,14 +11,17 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from world.city import Area, Building, City, Road, Tree
+from world.city import Area, Building, City, Road, Treatment, Tree
 from world.frame import LocalFrame
 from world.raster import (
+    FLOW_FACTOR,
+    HEAVY_SHARE_FACTOR,
     IMPERVIOUS,
     LAYERS,
     Grids,
     LandCover,
     RasterError,
+    SurfaceTreatment,
     TrafficOverride,
     homes_estimate,
     rasterize,
@@ -30,9 +33,9 @@ from world.raster import (
 SCENARIO = (-500.0, -500.0, 500.0, 500.0)  # 1 km² around the origin
 
 
-def _city(buildings=(), roads=(), areas=(), trees=()) -> City:
+def _city(buildings=(), roads=(), areas=(), trees=(), treatments=()) -> City:
     return City("toy", LocalFrame("EPSG:3067", 0.0, 0.0, 0.0), list(buildings), list(roads), list(areas),
-                list(trees), [], [])
+                list(trees), [], [], treatments=list(treatments))
 
 
 def _same(a: Grids, b: Grids) -> bool:
@@ -89,6 +92,36 @@ def test_tree_crown_is_a_disc_with_transmissivity():
     assert np.all(grids.transmissivity[crown] == np.float32(0.2)) and np.all(grids.transmissivity[~crown] == 1.0)
     assert np.all(grids.canopy_base_m[~crown] == 0.0)
     assert np.all(grids.landcover == LandCover.OTHER)  # a crown does not change the ground
+
+
+def test_planted_tree_keeps_its_own_transmissivity_and_the_densest_crown_wins():
+    mapped = Tree("m", shapely.Point(0.0, 0.0), height_m=10.0, crown_diameter_m=6.0)
+    planted = Tree("p", shapely.Point(2.0, 0.0), height_m=8.0, crown_diameter_m=6.0, attributes={"transmissivity": 0.1})
+    grids = rasterize(_city(trees=[mapped, planted]), (-10.0, -10.0, 10.0, 10.0), cell_m=1.0)
+    assert grids.transmissivity[grids.cell_of(-2.5, 0.5)] == np.float32(0.2)  # the mapped crown alone
+    assert grids.transmissivity[grids.cell_of(4.5, 0.5)] == np.float32(0.1)  # the planted crown alone
+    assert grids.transmissivity[grids.cell_of(1.5, 0.5)] == np.float32(0.1)  # both: the minimum
+    assert grids.canopy_m[grids.cell_of(1.5, 0.5)] == 10.0  # both: the taller top
+
+
+def test_treatments_mark_their_cells_with_the_highest_code_and_most_storage():
+    roof = Treatment("g", shapely.box(0, 0, 10, 10), "green_roof", 20.0)
+    paving = Treatment("p", shapely.box(5, 0, 15, 10), "permeable_paving")
+    garden = Treatment("r", shapely.box(12, 0, 20, 10), "rain_garden", 150.0)
+    city = _city(treatments=[roof, paving, garden])
+    grids = rasterize(city, (-2.0, -2.0, 22.0, 12.0), cell_m=1.0)
+    code = {name: int((grids.treatment == code).sum()) for name, code in SurfaceTreatment.__members__.items()}
+    # Cell centres: green roof x 0..5 (5 columns), paving 5..12 (7), garden 12..20 (8); 10 rows each.
+    assert code == {"NONE": 24 * 14 - 200, "GREEN_ROOF": 50, "PERMEABLE_PAVING": 70, "RAIN_GARDEN": 80}
+    assert grids.storage_mm[grids.cell_of(2.5, 5.5)] == 20.0
+    assert grids.storage_mm[grids.cell_of(7.5, 5.5)] == 20.0  # the roof's storage under the paving's code
+    assert grids.storage_mm[grids.cell_of(13.5, 5.5)] == 150.0
+    assert grids.storage_mm[grids.cell_of(-1.5, 5.5)] == 0.0 and grids.treatment[grids.cell_of(-1.5, 5.5)] == 0
+    assert np.all(grids.landcover == LandCover.OTHER)  # a treatment does not change the land cover
+    flipped = rasterize(replace(city, treatments=city.treatments[::-1]), (-2.0, -2.0, 22.0, 12.0), cell_m=1.0)
+    assert _same(flipped, grids)
+    with pytest.raises(RasterError, match="'moss'"):
+        rasterize(_city(treatments=[Treatment("x", shapely.box(0, 0, 1, 1), "moss")]), (0.0, 0.0, 5.0, 5.0))
 
 
 def test_road_of_width_six_covers_six_rows():
@@ -180,6 +213,21 @@ def test_road_segments_defaults_and_overrides():
         road_segments(city, {"f": TrafficOverride(day_vph=1.0)})
 
 
+def test_road_segments_scale_flows_and_heavy_share_by_the_road_factors():
+    road = Road("m", shapely.LineString([(0, 0), (50, 0)]), "primary", "carriageway", 12.0,
+                attributes={FLOW_FACTOR: 0.9 * 0.8, HEAVY_SHARE_FACTOR: 0.8})
+    segments = road_segments(_city(roads=[road]))
+    # primary: 1200/600/150 vehicles/h with 10 % heavy (DEFAULT_TRAFFIC).
+    assert segments.flow_vph[0].tolist() == pytest.approx([1200 * 0.72, 600 * 0.72, 150 * 0.72], rel=1e-12)
+    assert segments.heavy_share[0] == pytest.approx(0.08, rel=1e-12)
+    capped = replace(road, attributes={HEAVY_SHARE_FACTOR: 20.0})
+    assert road_segments(_city(roads=[capped])).heavy_share[0] == 1.0
+    # An override is a count: it replaces the scaled value outright.
+    assert road_segments(_city(roads=[road]), {"m": TrafficOverride(day_vph=500.0)}).flow_vph[0, 0] == 500.0
+    with pytest.raises(RasterError, match="traffic_flow_factor"):
+        road_segments(_city(roads=[replace(road, attributes={FLOW_FACTOR: -1.0})]))
+
+
 # --- Helsinki ------------------------------------------------------------------------
 
 def test_helsinki_building_area_matches_the_footprints(helsinki_city, helsinki_grids):
@@ -249,15 +297,26 @@ def test_rasterisation_is_deterministic(helsinki_city, scenario_grids):
 
 # --- window re-rasterisation ----------------------------------------------------------
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(x=st.floats(-480.0, 460.0), y=st.floats(-480.0, 460.0), height=st.floats(3.0, 60.0),
-       tree_dx=st.floats(-40.0, 40.0))
-def test_window_update_equals_full_rasterisation(helsinki_city, scenario_grids, x, y, height, tree_dx):
+       tree_dx=st.floats(-40.0, 40.0), transmissivity=st.floats(0.0, 1.0),
+       treatment=st.sampled_from(["green_roof", "permeable_paving", "rain_garden"]), storage_mm=st.floats(0.0, 200.0),
+       remove=st.integers(-1, 400))
+def test_window_update_equals_full_rasterisation(helsinki_city, scenario_grids, x, y, height, tree_dx,
+                                                 transmissivity, treatment, storage_mm, remove):
+    """A new building, a planted tree with its own transmissivity, a surface treatment
+    and (for ``remove`` ≥ 0) one removed building: the window over all of them equals a
+    full rasterisation bit for bit."""
     building = Building("new:b", shapely.box(x, y, x + 17.3, y + 23.1).buffer(1.0), height, building_type="apartments")
-    tree = Tree("new:t", shapely.Point(x + tree_dx, y - 5.0), 12.0, 8.0)
-    changed = replace(helsinki_city, buildings=[*helsinki_city.buildings, building],
-                      trees=[*helsinki_city.trees, tree])
-    bbox = shapely.total_bounds([building.footprint, tree.geometry.buffer(4.0)])
+    tree = Tree("new:t", shapely.Point(x + tree_dx, y - 5.0), 12.0, 8.0, attributes={"transmissivity": transmissivity})
+    patch = Treatment("new:s", shapely.box(x - 10.0, y + 3.0, x + 12.5, y + 30.0), treatment, storage_mm)
+    kept = list(helsinki_city.buildings)
+    changes = [building.footprint, tree.geometry.buffer(4.0), patch.geometry]
+    if remove >= 0:
+        changes.append(kept.pop(remove % len(kept)).footprint)
+    changed = replace(helsinki_city, buildings=[*kept, building], trees=[*helsinki_city.trees, tree],
+                      treatments=[patch])
+    bbox = shapely.total_bounds(changes)
     updated = rasterize_window(changed, scenario_grids, tuple(bbox))
     assert _same(updated, rasterize(changed, SCENARIO))
     rows, cols = scenario_grids.window_of(tuple(bbox))
