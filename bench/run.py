@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.sims import sim_rows  # noqa: E402
 from world.gltf_read import read_gltf  # noqa: E402
 from world.package import build_city  # noqa: E402
 
@@ -63,31 +64,6 @@ def _without_feature_ids(source: Path, target: Path) -> None:
     binary = data[20 + json_length:]
     header = struct.pack("<III", 0x46546C67, 2, 12 + 8 + len(text) + len(binary))
     target.write_bytes(header + struct.pack("<II", len(text), 0x4E4F534A) + text + binary)
-
-
-def _sims_rows(repeat: int) -> list[tuple[str, str, str, str]]:
-    """Grids and the shade simulation on 1 km² of Helsinki at 2 m (issue 3, in progress)."""
-    from datetime import datetime, timedelta, timezone
-
-    from sims.shade import shadow_mask
-    from sims.sun import solar_position
-    from world.city import assemble
-    from world.osm import read_osm
-    from world.raster import rasterize
-
-    city = assemble([read_osm(HELSINKI / "helsinki-center.osm.pbf", crs="EPSG:3067")], "Helsinki")
-    area = (-500.0, -500.0, 500.0, 500.0)
-    raster_s = _median_s(lambda: rasterize(city, area, cell_m=2.0), repeat)
-    grids = rasterize(city, area, cell_m=2.0)
-    lon, lat = city.frame.origin_lonlat
-    sun = solar_position(datetime(2026, 6, 21, 15, 0, tzinfo=timezone(timedelta(hours=3))), lat, lon)
-    dsm = grids.ground_m + grids.building_m
-    shade_s = _median_s(lambda: shadow_mask(dsm, 2.0, sun.azimuth_deg, sun.elevation_deg), repeat * 4)
-    return [
-        ("rasterise 1 km² of Helsinki at 2 m (once per scenario)", f"{raster_s * 1000:.0f} ms", "(no budget)", "-"),
-        ("shade full run, 1 km² at 2 m, 21 June 15:00", f"{shade_s * 1000:.1f} ms",
-         "< 100 ms for all fast sims", f"{shade_s * 1000 / 100:.2f} of the shared budget"),
-    ]
 
 
 def main() -> int:
@@ -141,7 +117,8 @@ def main() -> int:
         rows.append((f"draw calls for the district ({len(tiles)} tiles of 250 m)", f"{primitives}",
                      "≤ 1 per tile per material", f"{primitives / materials:.2f} per tile-material"))
 
-    rows += _sims_rows(args.repeat)
+        print("running the simulations…", file=sys.stderr)
+        rows += sim_rows(out, args.repeat)
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     header = ("figure", "measured", "budget", "ratio")
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
