@@ -18,6 +18,7 @@ scene gives the same bytes.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -66,13 +67,26 @@ class Conditions:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Scene:
-    """One snapshot of the city under a scenario; treat every array as read-only."""
+    """One snapshot of the city under a scenario; treat every array as read-only.
+
+    ``memo`` holds layers several simulations derive the same way from this scene (the
+    shade fraction at the scenario's sun, used by shade and heat): the first to need one
+    computes it with :meth:`memoised`, the others reuse it.
+    """
 
     city: City
     grids: Grids
     conditions: Conditions
     segments: Segments
     receivers: Receivers
+    memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)
+
+    def memoised(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()``, once per scene and key. Every caller must compute the same value
+        for the same key, so that whichever comes first, the results are identical."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
 
 
 def make_scene(city: City, conditions: Conditions, area: tuple[float, float, float, float] | None = None,

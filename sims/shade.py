@@ -37,7 +37,7 @@ from sims.scene import Change, Run, Scene, Simulation
 from sims.sun import solar_position
 from world.raster import LandCover, RasterError
 
-__all__ = ["TOLERANCE_M", "PUBLIC_SPACE", "SEAT_SHADE_MIN", "ShadeParams", "ShadeSimulation",
+__all__ = ["TOLERANCE_M", "PUBLIC_SPACE", "SEAT_SHADE_MIN", "ShadeParams", "ShadeSimulation", "shade_key",
            "shade_fraction", "shade_fraction_window", "shadow_mask", "shadow_mask_window", "sun_hours"]
 
 #: How far (metres) the shadow volume must rise above a surface to shade it.
@@ -306,7 +306,7 @@ class ShadeSimulation(Simulation):
     def run(self, scene: Scene) -> Run:
         sun = _sun(scene)
         dsm, canopy, tau = _layers(scene)
-        fraction = shade_fraction(dsm, canopy, tau, scene.grids.cell_m, *sun)
+        fraction = scene.memoised(shade_key(sun), lambda: shade_fraction(dsm, canopy, tau, scene.grids.cell_m, *sun))
         return self._result(scene, fraction, sun, dsm, canopy)
 
     def update(self, before: Run, scene: Scene, change: Change) -> Run:
@@ -320,8 +320,9 @@ class ShadeSimulation(Simulation):
                 top_m = float(max(state.dsm[rows, cols].max(), state.canopy[rows, cols].max()))
                 dsm, canopy, tau = _layers(scene)
                 azimuth_deg, elevation_deg = state.sun
-                fraction = shade_fraction_window(dsm, canopy, tau, scene.grids.cell_m, azimuth_deg, elevation_deg,
-                                                 rows, cols, state.fraction, previous_top_m=top_m)
+                fraction = scene.memoised(shade_key(state.sun), lambda: shade_fraction_window(
+                    dsm, canopy, tau, scene.grids.cell_m, azimuth_deg, elevation_deg, rows, cols, state.fraction,
+                    previous_top_m=top_m))
                 return self._result(scene, fraction, state.sun, dsm, canopy)
         return self._result(scene, fraction, state.sun, state.dsm, state.canopy)
 
@@ -357,6 +358,12 @@ class _ShadeState:
     dsm: np.ndarray
     canopy: np.ndarray
     fraction: np.ndarray
+
+
+def shade_key(sun: tuple[float, float]) -> tuple[str, float, float]:
+    """The :attr:`Scene.memo` key of the shade fraction of the scene's surface model,
+    crowns and transmissivity (:func:`shade_fraction`) for a sun (azimuth°, elevation°)."""
+    return ("shade_fraction", *sun)
 
 
 def _sun(scene: Scene) -> tuple[float, float]:
