@@ -39,6 +39,7 @@ run: setup
 	$(VENV)/bin/civictwin build-city content/cities/helsinki --out $(CITY_OUT)
 	$(VENV)/bin/civictwin inspect $(CITY_OUT)
 	$(VENV)/bin/civictwin snapshot $(CITY_OUT) --out $(CITY_OUT).png
+	$(VENV)/bin/civictwin sim $(CITY_OUT) --apply content/scenarios/helsinki-centre.example.json --png build/sim
 
 test: setup
 	$(PY) -m pytest

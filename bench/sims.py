@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from shapely.ops import substring
 
 from sims.engine import Engine, conditions_for
 from sims.registry import create
@@ -61,7 +62,7 @@ def _busiest_street(city: City, bounds: tuple[float, float, float, float]) -> sh
              and isinstance(r.geometry, shapely.LineString) and box.contains(r.geometry)]
     road = max(roads, key=lambda r: r.geometry.length)
     middle = road.geometry.length / 2.0
-    return shapely.ops.substring(road.geometry, middle - 30.0, middle + 30.0)
+    return substring(road.geometry, middle - 30.0, middle + 30.0)
 
 
 def sim_rows(package: Path, repeat: int) -> list[Row]:

@@ -76,6 +76,25 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sim(args: argparse.Namespace) -> int:
+    from game.simulate import format_report, simulate
+
+    report = simulate(Path(args.package), args.scenario, Path(args.apply) if args.apply else None,
+                      Path(args.png) if args.png else None, args.only)
+    print(json.dumps(report.to_json(), ensure_ascii=False) if args.json else format_report(report))
+    return 0
+
+
+def _simulation_names(text: str) -> list[str]:
+    from sims.registry import names
+
+    chosen = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in chosen if n not in names()]
+    if not chosen or unknown:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(names())} (comma-separated)")
+    return chosen
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="civictwin",
@@ -120,6 +139,25 @@ def build_parser() -> argparse.ArgumentParser:
                           help="image size in pixels (default 1280x720)")
     snapshot.add_argument("--view", choices=["oblique", "top"], default="oblique")
     snapshot.set_defaults(run=_cmd_snapshot)
+
+    sim = sub.add_parser(
+        "sim", help="run the simulations (shade, heat, green access, runoff, noise) and print KPIs",
+        description="Run every simulation over a city package under a scenario (area, date and time, "
+                    "weather, rain), optionally after placing interventions, and print each KPI with its "
+                    "baseline and change, and the time each simulation took.")
+    sim.add_argument("package", metavar="CITY_DIR", help="a city package written by build-city")
+    sim.add_argument("--scenario", metavar="S", help="a scenario name from content/scenarios or a .toml file "
+                                                     "(default: the shipped scenario inside the city)")
+    sim.add_argument("--apply", metavar="FILE.json",
+                     help="a JSON list of interventions to place, in the protocol's format: "
+                          '[{"catalog": "tree-medium", "geometry": {"type": "Point", "coordinates": [x, y]}, '
+                          '"params": {}}] with coordinates in the package\'s local metres')
+    sim.add_argument("--json", action="store_true",
+                     help="print one JSON object: kpis {name: {value, baseline, delta, unit}} and timings_ms")
+    sim.add_argument("--png", metavar="DIR", help="write each field as DIR/<simulation>.png with its legend")
+    sim.add_argument("--only", type=_simulation_names, metavar="NAMES",
+                     help="comma-separated simulations to run (default: all)")
+    sim.set_defaults(run=_cmd_sim)
     return parser
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import DATA, HELSINKI_DIR, HELSINKI_PBF, ROOT
 
-SUBCOMMANDS = ["build-city", "inspect", "snapshot"]
+SUBCOMMANDS = ["build-city", "inspect", "snapshot", "sim"]
 
 
 def civictwin(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
