@@ -33,6 +33,8 @@ _BASE = np.array([
 ], dtype=np.float64)
 _MARGIN = 16
 _BAR_H = 14
+_LABEL_GAP_PX = 30
+_PLAIN = str.maketrans({"–": "-", "—": "-", "≥": ">=", "≤": "<=", "−": "-"})
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -53,11 +55,14 @@ def field_image(field: Field, grids: Grids, max_px: int = 720) -> Image.Image:
     picture = Image.fromarray(blended, "RGB").resize((cols * scale, rows * scale), Image.Resampling.NEAREST)
 
     width = picture.width + 2 * _MARGIN
-    height = picture.height + 3 * _MARGIN + 2 * _BAR_H + 40
+    title = _wrap(_plain(field.legend or field.name), _font(15), picture.width)
+    title_h = 20 * len(title)
+    height = picture.height + 3 * _MARGIN + 2 * _BAR_H + 40 + title_h
     canvas = Image.new("RGB", (width, height), (255, 255, 255))
     draw = ImageDraw.Draw(canvas)
-    draw.text((_MARGIN, _MARGIN // 2), field.legend or field.name, fill=(20, 20, 20), font=_font(16))
-    top = _MARGIN + 20
+    for i, line in enumerate(title):
+        draw.text((_MARGIN, _MARGIN // 2 + 20 * i), line, fill=(20, 20, 20), font=_font(15))
+    top = _MARGIN + title_h
     canvas.paste(picture, (_MARGIN, top))
     _colour_bar(draw, field, _MARGIN, top + picture.height + _MARGIN, picture.width // 2)
     _scale_bar(draw, grids.cell_m / scale, width - _MARGIN, top + picture.height + _MARGIN)
@@ -95,11 +100,31 @@ def _colour_bar(draw: ImageDraw.ImageDraw, field: Field, left: int, top: int, wi
         draw.line([(left + x, top), (left + x, top + _BAR_H)], fill=tuple(int(c) for c in colour[:3]))
     draw.rectangle([left, top, left + width, top + _BAR_H], outline=(80, 80, 80))
     font = _font(12)
+    last_x = -_LABEL_GAP_PX
     for value, _ in stops:
         x = left + round((value - low) / (high - low) * (width - 1))
+        if x - last_x < _LABEL_GAP_PX:  # stepped ramps repeat a value; crowded labels are skipped
+            continue
+        last_x = x
         draw.line([(x, top + _BAR_H), (x, top + _BAR_H + 4)], fill=(80, 80, 80))
         draw.text((x, top + _BAR_H + 6), f"{value:g}", fill=(40, 40, 40), font=font, anchor="ma")
-    draw.text((left + width + 8, top), field.unit, fill=(40, 40, 40), font=font)
+    draw.text((left + width + 8, top), _plain(field.unit), fill=(40, 40, 40), font=font)
+
+
+def _plain(text: str) -> str:
+    """Text the bundled bitmap-free default font can draw (it lacks dashes and ≥/≤)."""
+    return text.translate(_PLAIN)
+
+
+def _wrap(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width_px: int) -> list[str]:
+    """``text`` broken into lines at most ``width_px`` wide."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and font.getlength(f"{lines[-1]} {word}") <= width_px:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
 
 
 def _scale_bar(draw: ImageDraw.ImageDraw, metres_per_px: float, right: int, top: int) -> None:

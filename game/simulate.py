@@ -117,8 +117,8 @@ def format_report(report: SimReport) -> str:
     lines.append(f"{'':{width}}  {'value':>10}  {'baseline':>10}  {'change':>10}")
     for kpi in report.kpis().values():
         verdict = {"better": "better", "worse": "worse", "same": ""}[kpi.verdict]
-        lines.append(f"{kpi.label:{width}}  {kpi.value:10.2f}  {kpi.baseline:10.2f}  {kpi.delta:+10.2f}  "
-                     f"{kpi.unit} {verdict}".rstrip())
+        lines.append(f"{kpi.label:{width}}  {_number(kpi.value):>10}  {_number(kpi.baseline):>10}  "
+                     f"{_number(kpi.delta, sign=True):>10}  {kpi.unit} {verdict}".rstrip())
     lines.append("")
     timings = report.timings_ms()
     parts = []
@@ -128,3 +128,12 @@ def format_report(report: SimReport) -> str:
     lines.append("Milliseconds: " + "; ".join(parts))
     lines.extend(f"Wrote {p}" for p in report.pngs)
     return "\n".join(lines)
+
+
+def _number(value: float, *, sign: bool = False) -> str:
+    """Two decimals, or three significant digits for small non-zero changes (so that a
+    change of −0.004 °C does not print as −0.00)."""
+    plus = "+" if sign else ""
+    if value != 0.0 and abs(value) < 0.01:
+        return f"{value:{plus}.2g}"
+    return f"{value:{plus},.2f}"
