@@ -65,7 +65,8 @@ def crossing(start: F64, end: F64, bbox: tuple[float, float, float, float], marg
     lo = np.array(bbox[:2])[None, :] - margin[:, None]
     hi = np.array(bbox[2:])[None, :] + margin[:, None]
     d = end - start
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # Tiny or zero components give ±inf (or NaN, handled as parallel below): both are fine.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         t_a, t_b = (lo - start) / d, (hi - start) / d
     parallel = d == 0.0
     inside = (start >= lo) & (start <= hi)
