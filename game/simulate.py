@@ -12,6 +12,7 @@ from sims.engine import Engine, KpiValue, conditions_for
 from sims.registry import create
 from world.catalog import load_catalog
 from world.errors import WorldError
+from world.frame import LocalFrame
 from world.interventions import parse_placed_list
 from world.package import load_city, read_metadata
 from world.scenario import Scenario, ScenarioError, load_scenario, scenario_names
@@ -57,8 +58,6 @@ def find_scenario(package: Path, name: str | None) -> Scenario:
     if name is not None:
         return load_scenario(name)
     meta = read_metadata(package)
-    from world.frame import LocalFrame
-
     frame = LocalFrame(str(meta["crs"]), *(float(v) for v in meta["origin_m"]))
     min_x, min_y, max_x, max_y = (float(v) for v in meta["bbox_m"])
     for candidate in scenario_names():

@@ -126,29 +126,42 @@ def shadow_mask_window(dsm_m: np.ndarray, cell_m: float, azimuth_deg: float, ele
         raise ValueError(f"the previous mask has shape {previous.shape}, the surface model {dsm.shape}")
     if elevation_deg <= 0:
         return np.ones(dsm.shape, dtype=bool)
-    n_rows, n_cols = dsm.shape
-    br0, br1, row_step = rows.indices(n_rows)
-    bc0, bc1, col_step = cols.indices(n_cols)
-    if row_step != 1 or col_step != 1:
-        raise ValueError("the changed box must be given as contiguous slices (step 1)")
-    if br0 >= br1 or bc0 >= bc1:
+    box = _changed_box(dsm.shape, rows, cols)
+    if box is None:
         return previous.copy()
-
-    low_m = float(dsm.min())
+    br0, br1, bc0, bc1 = box
     top_m = float(dsm[br0:br1, bc0:bc1].max())
     if previous_top_m is not None:
         top_m = max(top_m, float(previous_top_m))
-    # A cell p is shaded by q = p + offset_k; the box's sources reach p = q − offset_k.
-    reach = [(0, 0, 0.0), *_steps(dsm.shape, cell_m, azimuth_deg, elevation_deg, top_m - low_m)]
-    off_rows = [s[0] for s in reach]
-    off_cols = [s[1] for s in reach]
-    r0, r1 = max(0, br0 - max(off_rows)), min(n_rows, br1 - min(off_rows))
-    c0, c1 = max(0, bc0 - max(off_cols)), min(n_cols, bc1 - min(off_cols))
-
-    steps = _steps(dsm.shape, cell_m, azimuth_deg, elevation_deg, float(dsm.max()) - low_m)
+    r0, r1, c0, c1 = _reach(dsm.shape, cell_m, azimuth_deg, elevation_deg, box, top_m - float(dsm.min()))
+    steps = _steps(dsm.shape, cell_m, azimuth_deg, elevation_deg, float(dsm.max() - dsm.min()))
     mask = previous.copy()
     mask[r0:r1, c0:c1] = _shadow_volume(dsm, r0, r1, c0, c1, steps) > dsm[r0:r1, c0:c1] + TOLERANCE_M
     return mask
+
+
+def _changed_box(shape: tuple[int, int], rows: slice, cols: slice) -> tuple[int, int, int, int] | None:
+    """``(r0, r1, c0, c1)`` of a changed box given as slices; None when it is empty."""
+    br0, br1, row_step = rows.indices(shape[0])
+    bc0, bc1, col_step = cols.indices(shape[1])
+    if row_step != 1 or col_step != 1:
+        raise ValueError("the changed box must be given as contiguous slices (step 1)")
+    if br0 >= br1 or bc0 >= bc1:
+        return None
+    return (br0, br1, bc0, bc1)
+
+
+def _reach(shape: tuple[int, int], cell_m: float, azimuth_deg: float, elevation_deg: float,
+           box: tuple[int, int, int, int], rise_m: float) -> tuple[int, int, int, int]:
+    """The cells whose shade a box can change: the box and everything its shadows reach,
+    for things up to ``rise_m`` above the lowest surface. A cell p is shaded by
+    q = p + offset_k, so the box's cells q reach p = q − offset_k."""
+    reach = [(0, 0, 0.0), *_steps(shape, cell_m, azimuth_deg, elevation_deg, rise_m)]
+    off_rows = [step[0] for step in reach]
+    off_cols = [step[1] for step in reach]
+    br0, br1, bc0, bc1 = box
+    return (max(0, br0 - max(off_rows)), min(shape[0], br1 - min(off_rows)),
+            max(0, bc0 - max(off_cols)), min(shape[1], bc1 - min(off_cols)))
 
 
 def sun_hours(dsm_m: np.ndarray, cell_m: float, positions: Iterable[tuple[float, float]],
@@ -216,21 +229,14 @@ def shade_fraction_window(dsm_m: np.ndarray, canopy_m: np.ndarray, transmissivit
         raise ValueError(f"the previous fraction has shape {previous.shape}, the surface model {dsm.shape}")
     if elevation_deg <= 0:
         return np.ones(dsm.shape)
-    n_rows, n_cols = dsm.shape
-    br0, br1, row_step = rows.indices(n_rows)
-    bc0, bc1, col_step = cols.indices(n_cols)
-    if row_step != 1 or col_step != 1:
-        raise ValueError("the changed box must be given as contiguous slices (step 1)")
-    if br0 >= br1 or bc0 >= bc1:
+    box = _changed_box(dsm.shape, rows, cols)
+    if box is None:
         return previous.copy()
+    br0, br1, bc0, bc1 = box
     top_m = float(max(dsm[br0:br1, bc0:bc1].max(), canopy[br0:br1, bc0:bc1].max()))
     if previous_top_m is not None:
         top_m = max(top_m, float(previous_top_m))
-    reach = [(0, 0, 0.0), *_steps(dsm.shape, cell_m, azimuth_deg, elevation_deg, top_m - float(dsm.min()))]
-    off_rows = [step[0] for step in reach]
-    off_cols = [step[1] for step in reach]
-    window = (max(0, br0 - max(off_rows)), min(n_rows, br1 - min(off_rows)),
-              max(0, bc0 - max(off_cols)), min(n_cols, bc1 - min(off_cols)))
+    window = _reach(dsm.shape, cell_m, azimuth_deg, elevation_deg, box, top_m - float(dsm.min()))
     fraction = previous.copy()
     r0, r1, c0, c1 = window
     fraction[r0:r1, c0:c1] = _fraction(dsm, canopy, tau, cell_m, azimuth_deg, elevation_deg, window)
