@@ -24,7 +24,7 @@ from sims.scene import Scene
 from world.city import Building, City
 
 __all__ = ["GreenParams", "Access", "Place", "Cells", "Rerun", "GreenState", "GridKey", "TreeSet", "grid_key",
-           "make_place", "make_cells", "tree_set", "tree_xy", "access_for", "field_values", "walk_m"]
+           "make_place", "home_ids", "make_cells", "tree_set", "tree_xy", "access_for", "field_values", "walk_m"]
 
 _M2_PER_HA = 10_000.0
 
@@ -93,13 +93,15 @@ class Access:
 @dataclass(frozen=True, slots=True, eq=False)
 class Place:
     """What depends only on the grid, the buildings and the network: the homes, their
-    snaps to the network and their canopy discs."""
+    snaps to the network and their canopy discs; ``ids`` the id of each home's building
+    (the grids' ``building_ids`` shift as buildings come and go, ids do not)."""
 
     grid: GridKey
     buildings: tuple[Building, ...]
     homes: Homes
     home_snap: Snap
     discs: Discs
+    ids: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -150,7 +152,13 @@ def make_place(scene: Scene, network: WalkNetwork, p: GreenParams) -> Place:
     """The :class:`Place` of a scene on a network."""
     homes = homes_in(scene.city, scene.grids)
     return Place(grid_key(scene), tuple(scene.city.buildings), homes, snap(network, shapely.points(homes.xy_m)),
-                 discs(homes.xy_m, p.canopy_radius_m, scene.grids))
+                 discs(homes.xy_m, p.canopy_radius_m, scene.grids), home_ids(homes, scene))
+
+
+def home_ids(homes: Homes, scene: Scene) -> tuple[str, ...]:
+    """The id of each home's building."""
+    ids = scene.grids.building_ids
+    return tuple(ids[i] for i in homes.building.tolist())
 
 
 def make_cells(scene: Scene, network: WalkNetwork, p: GreenParams) -> Cells:

@@ -6,8 +6,13 @@ the :class:`sims.scene.Change` contract says, to hold every grid cell that chang
 
 * Roads: a different walking network (other walkable roads, centrelines, classes or
   grade tags; a traffic change is none of these) runs everything in full.
-* Grid or buildings: another grid, or buildings whose homes or footprints differ, run
-  in full on the kept network.
+* Grid: another grid runs in full on the kept network.
+* Buildings: the homes are listed again (in the order of a full run) and matched to the
+  old ones by building id; a building with the same homes and the very same footprint
+  keeps its snap, canopy disc and tree and canopy counts (against the old trees and
+  canopy, which the steps below bring up to date), and only new or changed buildings
+  are snapped, given discs and counted (integers, so equal to a full count). The park
+  walks and the field do not depend on buildings and are kept.
 * Trees (compared as (id, x, y) multisets): the trees added and removed add to and
   subtract from the counts of the homes within reach of them; the counts are integers,
   so the result equals a full count.
@@ -24,20 +29,24 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import shapely
 
-from sims._green_homes import disc_counts_window, homes_in, trees_near
+from sims._green_homes import Discs, Homes, disc_counts_window, discs, homes_in, trees_near
 from sims._green_parks import Park, inside_parks, park_members
 from sims._green_state import (
     GreenState,
+    Place,
     Rerun,
     TreeSet,
     access_for,
     field_values,
     grid_key,
+    home_ids,
     tree_set,
     tree_xy,
 )
 from sims._walk_network import same_roads
+from sims._walk_route import Snap, snap
 from sims.scene import Change, Scene
 
 __all__ = ["update_state"]
@@ -55,9 +64,15 @@ def update_state(state: GreenState, scene: Scene, change: Change) -> GreenState 
     buildings = scene.city.buildings
     if len(buildings) != len(place.buildings) or any(a is not b for a, b in zip(buildings, place.buildings,
                                                                                    strict=True)):
-        if not homes_in(scene.city, scene.grids).same_as(place.homes):
-            return Rerun(network, state.cells)
-        place = replace(place, buildings=tuple(buildings))
+        homes = homes_in(scene.city, scene.grids)
+        if homes.same_as(place.homes):
+            place = replace(place, buildings=tuple(buildings), ids=home_ids(homes, scene))
+        else:
+            rehomed = _rehomed(state, scene, homes)
+            if rehomed is None:
+                return Rerun(network, state.cells)
+            place, tree_counts, canopy_counts = rehomed
+            state = replace(state, place=place, tree_counts=tree_counts, canopy_counts=canopy_counts)
 
     trees = tree_set(scene.city)
     tree_counts = state.tree_counts
@@ -88,6 +103,55 @@ def update_state(state: GreenState, scene: Scene, change: Change) -> GreenState 
         field_m = field_values(network, state.cells, access, in_park, p)
     return replace(state, place=place, trees=trees, tree_counts=tree_counts, canopy_m=canopy_m,
                    canopy_counts=canopy_counts, access=access, in_park=in_park, field_m=field_m)
+
+
+def _rehomed(state: GreenState, scene: Scene, homes: Homes) -> tuple[Place, np.ndarray, np.ndarray] | None:
+    """The place of ``homes`` (the scene's), with the tree and canopy counts of each home
+    against the state's trees and canopy: kept for the buildings (by id) whose homes and
+    footprint are unchanged, computed for the others. None when building ids repeat."""
+    p, old = state.params, state.place
+    ids = home_ids(homes, scene)
+    before = {bid: k for k, bid in enumerate(old.ids)}
+    if len(before) != len(old.ids) or len(set(ids)) != len(ids):
+        return None
+    source = np.array([before.get(bid, -1) for bid in ids], dtype=np.int64).reshape(-1)
+    kept = np.flatnonzero(source >= 0)
+    same = (homes.homes[kept] == old.homes.homes[source[kept]]) & shapely.equals_exact(
+        homes.footprints[kept], old.homes.footprints[source[kept]], tolerance=0.0)
+    source[kept[~same]] = -1
+    kept, fresh = np.flatnonzero(source >= 0), np.flatnonzero(source < 0)
+    taken = source[kept]
+
+    xy = homes.xy_m[fresh]
+    new_snap = snap(state.network, shapely.points(xy))
+    new_discs = discs(xy, p.canopy_radius_m, scene.grids)
+    shapes = homes.footprints[fresh]
+    subset = Homes(homes.building[fresh], homes.homes[fresh], shapes, xy, shapely.STRtree(shapes))
+    new_trees = trees_near(subset, tree_xy(state.trees), p.tree_distance_m)
+    new_canopy = _canopy_counts(state.canopy_m, new_discs)
+
+    def merge(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        out = np.empty((len(source), *b.shape[1:]), dtype=b.dtype)
+        out[kept] = a[taken]
+        out[fresh] = b
+        return out
+
+    home_snap = Snap(*(merge(getattr(old.home_snap, f), getattr(new_snap, f))
+                       for f in ("edge", "xy", "along_m", "gap_m")))
+    spans = Discs(*(merge(getattr(old.discs, f), getattr(new_discs, f)) for f in ("row", "j0", "j1", "cells")))
+    place = Place(old.grid, tuple(scene.city.buildings), homes, home_snap, spans, ids)
+    return place, merge(state.tree_counts, new_trees), merge(state.canopy_counts, new_canopy)
+
+
+def _canopy_counts(canopy_m: np.ndarray, spans: Discs) -> np.ndarray:
+    """Canopy cells inside each disc, as :func:`sims._green_homes.disc_counts` of the
+    whole grid, from only the window the discs cover."""
+    filled = spans.j1 > spans.j0
+    if not filled.any():
+        return np.zeros(len(spans.cells), dtype=np.int64)
+    rows = slice(int(spans.row[filled].min()), int(spans.row[filled].max()) + 1)
+    cols = slice(int(spans.j0[filled].min()), int(spans.j1[filled].max()))
+    return disc_counts_window((canopy_m[rows, cols] > 0.0).astype(np.int64), rows, cols, spans)
 
 
 def _difference(a: TreeSet, b: TreeSet) -> TreeSet:

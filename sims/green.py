@@ -101,8 +101,10 @@ class GreenSimulation(Simulation):
     ``update`` redoes only what a change touches (:mod:`sims._green_update`): a
     planted or removed tree changes the tree counts of the homes within reach and the
     canopy counts by the canopy cells that changed in the change's box; a new park
-    searches the walking network once more, from the parks it makes qualify; the
-    network itself is kept while the roads stay the same. Anything else runs in full.
+    searches the walking network once more, from the parks it makes qualify; a new,
+    removed or changed building snaps, and counts trees and canopy for, only the homes
+    of the buildings that changed; the network itself is kept while the roads stay the
+    same. Anything else runs in full.
     """
 
     name = "green"

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sims.green import GreenSimulation
 from sims.scene import Change, Run, Scene, make_scene
 from tests.sims.test_green import HELSINKI_AFTERNOON, district, flats, scene_of
-from world.city import Area, City, Tree
+from world.city import Area, Building, City, Tree
 from world.raster import homes_estimate, rasterize_window, receivers
 
 Box = tuple[float, float, float, float]
@@ -207,3 +207,74 @@ def test_a_different_grid_runs_in_full() -> None:
     after = sim.update(before, other, Change(None, frozenset({"landcover"})))
     assert after.state.network is before.state.network
     assert_same(after, sim.run(other))
+
+
+def assert_same_place(update: Run, full: Run) -> None:
+    """The kept and the new homes: the same buildings, snaps and discs as a full run's."""
+    a, b = update.state.place, full.state.place
+    assert a.ids == b.ids
+    assert np.array_equal(a.homes.building, b.homes.building) and np.array_equal(a.homes.homes, b.homes.homes)
+    for name in ("edge", "xy", "along_m", "gap_m"):
+        assert np.array_equal(getattr(a.home_snap, name), getattr(b.home_snap, name), equal_nan=True), name
+    for name in ("row", "j0", "j1", "cells"):
+        assert np.array_equal(getattr(a.discs, name), getattr(b.discs, name)), name
+
+
+def building_steps(scene: Scene, ids: tuple[str, ...], new: Building) -> list[tuple[Scene, Change]]:
+    """Add ``new``, remove the first building of ``ids``, replace the second (same id,
+    another footprint) and give the last more floors: each change as the engine derives it."""
+    out = []
+    city = scene.city
+    by_id = {b.id: b for b in city.buildings}
+    gone, moved, taller = by_id[ids[0]], by_id[ids[1]], by_id[ids[-1]]
+    shifted = replace(moved, footprint=shapely.affinity.translate(shapely.affinity.scale(moved.footprint, 1.2, 0.9),
+                                                                   3.0, -2.0))
+    grown = replace(taller, levels=(taller.levels or 1) + 2, height_m=taller.height_m + 6.0)
+    plans = [
+        ([*city.buildings, new], [new]),
+        ([b for b in city.buildings if b.id != gone.id] + [new], [gone]),
+        ([shifted if b.id == moved.id else b for b in city.buildings if b.id != gone.id] + [new], [moved, shifted]),
+        ([grown if b.id == taller.id else shifted if b.id == moved.id else b
+          for b in city.buildings if b.id != gone.id] + [new], [taller]),
+    ]
+    for buildings, touched in plans:
+        box = union(*(tuple(shapely.bounds(b.footprint)) for b in touched))
+        scene, change = changed(scene, replace(scene.city, buildings=buildings), box,
+                                {"buildings", "surface", "landcover"})
+        out.append((scene, change))
+    return out
+
+
+def test_buildings_added_removed_and_replaced_update_like_a_full_run() -> None:
+    sim = GreenSimulation()
+    scene = scene_of(district(trees=[Tree(f"t{i}", shapely.Point(5.0 + 10.0 * i, 45.0), 10.0, 6.0)
+                                     for i in range(5)] + [Tree("u", shapely.Point(225.0, 105.0), 10.0, 12.0)]))
+    run = sim.run(scene)
+    for after_scene, change in building_steps(scene, run.state.place.ids, flats("new", 210.0, 110.0)):
+        network, access = run.state.network, run.state.access
+        run = sim.update(run, after_scene, change)
+        full = sim.run(after_scene)
+        assert_same(run, full)
+        assert_same_place(run, full)
+        assert run.state.network is network and run.state.access is access   # nothing searched again
+
+
+def test_helsinki_building_updates_equal_full_runs(helsinki_city: City) -> None:
+    sim = GreenSimulation()
+    scene = make_scene(helsinki_city, HELSINKI_AFTERNOON, (-500.0, -500.0, 500.0, 500.0), 2.0)
+    run = sim.run(scene)
+    x, y = run.state.place.homes.xy_m[0]
+    steps = building_steps(scene, run.state.place.ids, flats("placed:new", float(x) + 30.0, float(y) + 30.0, 20.0, 6))
+    for after_scene, change in steps:
+        access, homes = run.state.access, run.state.place.homes
+        run = sim.update(run, after_scene, change)
+        full = sim.run(after_scene)
+        assert_same(run, full)
+        assert_same_place(run, full)
+        assert run.state.access is access
+        assert not run.state.place.homes.same_as(homes)   # every step changes the homes
+    # Back to the start in one step: only removals and restorations.
+    back, change = changed(steps[-1][0], scene.city, None, {"buildings", "surface", "landcover"})
+    run = sim.update(run, back, change)
+    assert_same(run, sim.run(scene))
+    assert_same_place(run, sim.run(scene))
