@@ -36,7 +36,8 @@ def _placements(engine: Engine) -> dict[str, Placed]:
     found: dict[str, Placed] = {}
     sidewalk = np.argwhere(grids.landcover == LandCover.SIDEWALK)
     xy = np.column_stack([grids.xs[sidewalk[:, 1]], grids.ys[sidewalk[:, 0]]])
-    for i in np.argsort(np.hypot(xy[:, 0] - centre.x, xy[:, 1] - centre.y)):
+    nearest_first = np.argsort(np.hypot(xy[:, 0] - centre.x, xy[:, 1] - centre.y))
+    for i in nearest_first:
         tree = make_placed("tree-medium", shapely.Point(*xy[i]))
         if engine.check(tree) is None:
             found["one tree"] = tree
@@ -46,7 +47,7 @@ def _placements(engine: Engine) -> dict[str, Placed]:
     found["one green roof"] = make_placed("green-roof", roof.footprint.representative_point().buffer(1.0))
     street = _busiest_street(city, grids.bounds)
     found["one traffic change"] = make_placed("traffic-calming", street)
-    for i in np.argsort(np.hypot(xy[:, 0] - centre.x, xy[:, 1] - centre.y))[::7]:
+    for i in nearest_first[::7]:
         block = make_placed("new-building", shapely.box(xy[i, 0] + 6.0, xy[i, 1] + 6.0, xy[i, 0] + 26.0,
                                                         xy[i, 1] + 26.0))
         if engine.check(block) is None:

@@ -135,10 +135,14 @@ class Engine:
 
     def remove(self, placed_id: str) -> None:
         """Take a placed intervention away again."""
-        found = [p for p in self._placed if p.id == placed_id]
-        if not found:
-            raise InterventionError(f"no placed intervention has the id {placed_id!r}.")
-        self._do(_Action(self._placed, tuple(p for p in self._placed if p.id != placed_id), found[0]))
+        removed = self._find(placed_id)
+        self._do(_Action(self._placed, tuple(p for p in self._placed if p is not removed), removed))
+
+    def _find(self, placed_id: str) -> Placed:
+        for placed in self._placed:
+            if placed.id == placed_id:
+                return placed
+        raise InterventionError(f"no placed intervention has the id {placed_id!r}.")
 
     def undo(self) -> bool:
         """Revert the last place/remove; False when there is nothing to undo."""
@@ -235,13 +239,11 @@ class Engine:
         """What one placed intervention adds to each KPI: the KPIs with everything placed
         minus those with everything but it (leave-one-out, so overlaps with other
         interventions are not counted twice). Runs every simulation synchronously."""
-        found = [p for p in self._placed if p.id == placed_id]
-        if not found:
-            raise InterventionError(f"no placed intervention has the id {placed_id!r}.")
+        placed = self._find(placed_id)
         self.wait()
-        rest = tuple(p for p in self._placed if p.id != placed_id)
+        rest = tuple(p for p in self._placed if p is not placed)
         without_city = apply_all(self.baseline_scene.city, rest, self.catalog)
-        change = _change(footprint(without_city, self.scene.city, found[0], self.catalog))
+        change = _change(footprint(without_city, self.scene.city, placed, self.catalog))
         scene = _next_scene(self.scene, without_city, change)
         without = {name: sim.update(self.runs[name], scene, change) for name, sim in self.simulations.items()}
         now = _kpis_of(self.runs)
