@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="civictwin",
         description="civictwin: a citizen engagement twin. Build a playable city from open data, "
-                    "inspect it, and (in later versions) run workshops around it.")
+                    "inspect it, simulate interventions, and run workshops around it.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     build = sub.add_parser(
@@ -158,7 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--only", type=_simulation_names, metavar="NAMES",
                      help="comma-separated simulations to run (default: all)")
     sim.set_defaults(run=_cmd_sim)
+
+    from game.workshop_cli import add_workshop_commands
+    add_workshop_commands(sub)
     return parser
+
+
+#: Errors of the workshop packages that are meant for people (named, to keep imports lazy).
+_USER_ERRORS = ("StoreError", "ExportError")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -169,6 +176,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args)
     except WorldError as exc:
+        print(f"civictwin: error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if type(exc).__name__ not in _USER_ERRORS:
+            raise
         print(f"civictwin: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

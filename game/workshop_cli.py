@@ -1,0 +1,199 @@
+"""The workshop subcommands of ``civictwin``: ``workshop create``, ``serve``, ``export``
+and ``backup``. Their modules are imported lazily, as in :mod:`game.cli`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_workshop_commands"]
+
+
+def _cmd_workshop_create(args: argparse.Namespace) -> int:
+    from multiplayer.admin import create_workshop
+
+    created = create_workshop(Path(args.db), args.scenario, city=Path(args.city) if args.city else None)
+    if args.json:
+        print(json.dumps(created.to_json()))
+        return 0
+    print(f"Workshop {created.code} ({created.scenario}) created in {args.db}.")
+    print(f"Facilitator token (keep it; it is shown only now): {created.facilitator_token}")
+    print(f"View token for a wall that only watches:           {created.view_token}")
+    print(f"Serve it with: civictwin serve --db {args.db}")
+    return 0
+
+
+def _cmd_workshop_list(args: argparse.Namespace) -> int:
+    from multiplayer.store import Store
+
+    store = Store(Path(args.db), create=False)
+    try:
+        rows = [{"workshop": code, **_workshop_summary(store, code)} for code in store.workshop_codes()]
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    elif not rows:
+        print(f"{args.db} holds no workshops yet.")
+    for row in rows if not args.json else []:
+        print(f"{row['workshop']}  {row['scenario']:<20} created {row['created_at']}  {row['events']} events")
+    return 0
+
+
+def _workshop_summary(store: Any, code: str) -> dict[str, Any]:
+    events = store.events(code)
+    created = events[0] if events else {}
+    data = json.loads(created.get("data") or "{}")
+    return {"scenario": data.get("spec", {}).get("scenario", "?"), "created_at": created.get("at", "?"),
+            "events": len(events)}
+
+
+def _lan_address() -> str:
+    """This machine's address on the local network (no packet is sent), for join links
+    when serving on all interfaces."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: routing only, nothing is sent
+            return str(probe.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import segno
+
+    from multiplayer._http import join_url
+    from multiplayer.server import ServerOptions, run
+    from multiplayer.store import Store
+
+    db = Path(args.db)
+    store = Store(db, create=False)
+    codes = store.workshop_codes()
+    store.close()
+
+    def ready(host: str, port: int) -> None:
+        shown = args.public_url or f"http://{_lan_address() if host in ('0.0.0.0', '::') else host}:{port}"
+        print(f"Serving {len(codes)} workshop(s) from {db} on http://{host}:{port} "
+              f"(websocket at /ws, health at /healthz). Stop with Ctrl+C.", flush=True)
+        for code in codes:
+            url = join_url(shown, code)
+            print(f"\nWorkshop {code}: phones join at {url}")
+            if not args.no_qr:
+                segno.make(url, error="m").terminal(out=sys.stdout, compact=True, border=2)
+        sys.stdout.flush()
+
+    options = ServerOptions(rate_per_s=args.rate, burst=max(1, int(args.rate * 3)),
+                            extra_origins=tuple(args.origin or ()), backups=not args.no_backups)
+    run(db, args.host, args.port, options=options, on_ready=ready)
+    print("Server stopped; every acknowledged message is on disk.", flush=True)
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from multiplayer.export import export
+    from multiplayer.store import Store
+
+    store = Store(Path(args.db), create=False)
+    try:
+        written = export(store, args.workshop.upper(), Path(args.out))
+    finally:
+        store.close()
+    for path in written.values():
+        print(f"Wrote {path}")
+    return 0
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from multiplayer.store import Store
+
+    store = Store(Path(args.db), create=False)
+    try:
+        path = store.backup(Path(args.out) if args.out else None, label="manual")
+    finally:
+        store.close()
+    print(f"Backed up {args.db} to {path}")
+    return 0
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("the port must be between 0 and 65535 (0: any free port)")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of messages per second") from None
+    if not 0.1 <= value <= 100_000:
+        raise argparse.ArgumentTypeError("the rate must be between 0.1 and 100000 messages a second")
+    return value
+
+
+def add_workshop_commands(sub: Any) -> None:
+    """Add ``workshop``, ``serve``, ``export`` and ``backup`` to the subparsers ``sub``."""
+    workshop = sub.add_parser("workshop", help="create and list workshops in a database",
+                              description="Manage the workshops of a workshop database (SQLite).")
+    wsub = workshop.add_subparsers(dest="workshop_command", metavar="ACTION", required=True)
+    create = wsub.add_parser(
+        "create", help="create a workshop and print its join code and tokens",
+        description="Create a workshop for a scenario (its area, interventions, questions and round "
+                    "lengths) in a database, created if missing. Prints the join code, the facilitator "
+                    "token and a view token; tokens are stored only as keyed hashes.")
+    create.add_argument("--db", required=True, metavar="FILE", help="the workshop database (SQLite)")
+    create.add_argument("--scenario", required=True, metavar="NAME",
+                        help="a scenario name from content/scenarios or a .toml file")
+    create.add_argument("--city", metavar="CITY_DIR",
+                        help="the city package the kiosks use (its local frame); default: the scenario's area")
+    create.add_argument("--json", action="store_true",
+                        help='print {"workshop": code, "facilitator_token": …, "view_token": …}')
+    create.set_defaults(run=_cmd_workshop_create)
+    listing = wsub.add_parser("list", help="list the workshops in a database",
+                              description="List the workshops of a database with their scenario and size.")
+    listing.add_argument("--db", required=True, metavar="FILE")
+    listing.add_argument("--json", action="store_true", help="print one JSON list")
+    listing.set_defaults(run=_cmd_workshop_list)
+
+    serve = sub.add_parser(
+        "serve", help="run the workshop server (websocket, phone page, health)",
+        description="Serve every workshop in a database: the websocket protocol at /ws, the phone page at "
+                    "/, /healthz and /qr/<code>.svg. Prints each workshop's join link and a QR code. "
+                    "SIGTERM or Ctrl+C closes connections with 1001 after committing what is queued.")
+    serve.add_argument("--db", required=True, metavar="FILE")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1; "
+                                                           "0.0.0.0 for phones on the local network)")
+    serve.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)")
+    serve.add_argument("--public-url", metavar="URL", help="the base URL phones use, when behind a proxy")
+    serve.add_argument("--origin", action="append", metavar="URL",
+                       help="another browser origin allowed to connect (repeatable)")
+    serve.add_argument("--rate", type=_rate, default=10.0,
+                       help="messages per second allowed per phone (kiosks get 20x; default 10)")
+    serve.add_argument("--no-qr", action="store_true", help="do not print QR codes")
+    serve.add_argument("--no-backups", action="store_true", help="no backup on phase changes")
+    serve.set_defaults(run=_cmd_serve)
+
+    export = sub.add_parser(
+        "export", help="export a workshop: CSV, GeoJSON, JSON lines, a JSON bundle",
+        description="Write votes.csv, proposals.csv, interventions.geojson (RFC 7946, WGS84), events.jsonl "
+                    "(anonymised) and bundle.json for one workshop.")
+    export.add_argument("--db", required=True, metavar="FILE")
+    export.add_argument("--workshop", required=True, metavar="CODE")
+    export.add_argument("--out", required=True, metavar="DIR")
+    export.set_defaults(run=_cmd_export)
+
+    backup = sub.add_parser(
+        "backup", help="copy a workshop database safely while it is in use",
+        description="Copy a workshop database with SQLite's online backup API (safe while the server "
+                    "runs). Default destination: <db>.backups/<time>-manual.sqlite.")
+    backup.add_argument("--db", required=True, metavar="FILE")
+    backup.add_argument("--out", metavar="FILE", help="the backup file to write")
+    backup.set_defaults(run=_cmd_backup)
