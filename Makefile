@@ -7,8 +7,9 @@ NODE_STAMP := node_modules/.installed-stamp
 SYS_STAMP  := .venv/.system-stamp
 CITY_OUT   := build/helsinki
 
-# Debian packages: Mesa's EGL and software OpenGL, for offscreen rendering with no GPU.
-DEBS := libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri libgles2
+# Debian packages: Mesa's EGL and software OpenGL, for offscreen rendering with no GPU, and
+# Chromium, the real browser the phone page's tests drive (Playwright uses it; it downloads none).
+DEBS := libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri libgles2 chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup run test bench lint clean
@@ -29,8 +30,9 @@ $(NODE_STAMP): package.json package-lock.json
 	@touch $@
 
 $(SYS_STAMP): $(STAMP)
-	@if ! ldconfig -p | grep -q 'libEGL_mesa.so' || ! ldconfig -p | grep -q 'libGL.so.1'; then \
-	  echo "Installing Mesa EGL for offscreen rendering: $(DEBS)"; \
+	@if ! ldconfig -p | grep -q 'libEGL_mesa.so' || ! ldconfig -p | grep -q 'libGL.so.1' \
+	    || ! command -v chromium >/dev/null; then \
+	  echo "Installing Mesa EGL for offscreen rendering and Chromium for the page tests: $(DEBS)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEBS) >/dev/null; \
 	fi
 	@touch $@

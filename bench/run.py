@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.sims import sim_rows  # noqa: E402
+from bench.workshop import workshop_rows  # noqa: E402
 from world.gltf_read import read_gltf  # noqa: E402
 from world.package import build_city  # noqa: E402
 
@@ -119,6 +120,9 @@ def main() -> int:
 
         print("running the simulations…", file=sys.stderr)
         rows += sim_rows(out, args.repeat)
+
+        print("loading the workshop server…", file=sys.stderr)
+        rows += workshop_rows(Path(tmp))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     header = ("figure", "measured", "budget", "ratio")
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))

@@ -50,6 +50,7 @@ class ServerOptions:
     rate_per_s: float = 10.0
     burst: int = 30
     push_interval_s: float = 0.1
+    counts_push_interval_s: float = 2.0
     tick_interval_s: float = 0.25
     hello_timeout_s: float = 15.0
     max_bad_frames: int = 20
@@ -83,6 +84,8 @@ class _Connection:
     workshop: Workshop | None = None
     bad_frames: int = 0
     pushed_key: str = ""
+    pushed_counts: str = ""
+    pushed_at_s: float = 0.0
 
 
 def _now() -> datetime:
@@ -108,6 +111,8 @@ class WorkshopServer:
             self.workshops[code] = Workshop.restore(self.store.events(code))
         self.connections: dict[str, set[_Connection]] = {}
         self._dirty: set[str] = set()
+        self._recheck: set[str] = set()
+        self._turn: tuple[asyncio.Future[None], list[Record]] | None = None
         self._wake_pusher = asyncio.Event()
         self.votes_acked = 0
 
@@ -203,15 +208,34 @@ class WorkshopServer:
             assert conn.workshop is not None
             conn.actor = outcome.actor
             self.connections.setdefault(conn.workshop.code, set()).add(conn)
-            conn.pushed_key = self._view_key(conn.workshop, conn.actor.role)[0]
+            conn.pushed_key, conn.pushed_counts, _ = self._view_key(conn.workshop, conn.actor.role)
+            conn.pushed_at_s = asyncio.get_running_loop().time()
         await conn.ws.send(dump(reply))
         if conn.workshop is not None and (outcome.changed or joined):
             self._mark_dirty(conn.workshop.code)
             self._after_commit(conn.workshop, outcome.records)
 
     async def _commit(self, records: list[Record]) -> None:
-        future = self.committer.submit(records) if records else self.committer.barrier()
-        await asyncio.wrap_future(future)
+        """Wait until ``records`` (and everything submitted before them) are committed.
+
+        Everything handled in one turn of the event loop goes to the committer as one
+        submission with one shared future: one thread hand-off per turn, not per message.
+        """
+        loop = asyncio.get_running_loop()
+        if self._turn is None:
+            self._turn = (loop.create_future(), [])
+            loop.call_soon(self._submit_turn)
+        future, batch = self._turn
+        batch.extend(records)
+        await asyncio.shield(future)
+
+    def _submit_turn(self) -> None:
+        assert self._turn is not None
+        future, batch = self._turn
+        self._turn = None
+        loop = asyncio.get_running_loop()
+        done = self.committer.submit(batch) if batch else self.committer.barrier()
+        done.add_done_callback(lambda f: loop.call_soon_threadsafe(_settle, future, f))
 
     async def _reload(self, workshop: Workshop | None) -> None:
         if workshop is None:
@@ -237,9 +261,12 @@ class WorkshopServer:
         self._wake_pusher.set()
 
     @staticmethod
-    def _view_key(workshop: Workshop, role: str) -> tuple[str, dict[str, Any]]:
+    def _view_key(workshop: Workshop, role: str) -> tuple[str, str, dict[str, Any]]:
+        """The state ``role`` sees, with two keys: one for what matters now (phase, questions,
+        proposals, tallies…) and one for the running counts."""
         view = workshop.state_for(role)
-        return json.dumps({k: v for k, v in view.items() if k != "rev"}, sort_keys=True), view
+        key = json.dumps({k: v for k, v in view.items() if k not in ("rev", "counts")}, sort_keys=True)
+        return key, json.dumps(view.get("counts"), sort_keys=True), view
 
     async def _push_loop(self) -> None:
         while True:
@@ -253,17 +280,35 @@ class WorkshopServer:
             await asyncio.sleep(self.options.push_interval_s)
 
     def _push(self, workshop: Workshop) -> None:
-        views: dict[str, tuple[str, str]] = {}
+        """Send each connection its role's state when it changed. Phones and kiosks get a
+        change of counts alone (one more vote) at most every ``counts_push_interval_s``: with
+        a thousand phones, pushing every vote to every phone would be a million frames."""
+        now_s = asyncio.get_running_loop().time()
+        views: dict[str, tuple[str, str, str]] = {}
+        held_back = False
         for conn in list(self.connections.get(workshop.code, ())):
             assert conn.actor is not None
             role = conn.actor.role
             if role not in views:
-                key, view = self._view_key(workshop, role)
-                views[role] = (key, dump(state_push(view)))
-            key, frame = views[role]
-            if conn.pushed_key != key:
-                conn.pushed_key = key
-                _send_soon(conn.ws, frame)
+                key, counts, view = self._view_key(workshop, role)
+                views[role] = (key, counts, dump(state_push(view)))
+            key, counts, frame = views[role]
+            if conn.pushed_key == key and conn.pushed_counts == counts:
+                continue
+            if (conn.pushed_key == key and role in ("participant", "kiosk")
+                    and now_s - conn.pushed_at_s < self.options.counts_push_interval_s):
+                held_back = True
+                continue
+            conn.pushed_key, conn.pushed_counts, conn.pushed_at_s = key, counts, now_s
+            _send_soon(conn.ws, frame)
+        if held_back and workshop.code not in self._recheck:
+            self._recheck.add(workshop.code)
+            asyncio.get_running_loop().call_later(self.options.counts_push_interval_s, self._recheck_counts,
+                                                  workshop.code)
+
+    def _recheck_counts(self, code: str) -> None:
+        self._recheck.discard(code)
+        self._mark_dirty(code)
 
     async def _tick_loop(self) -> None:
         while True:
@@ -317,6 +362,17 @@ class WorkshopServer:
     def close(self) -> None:
         self.committer.close()
         self.store.close()
+
+
+def _settle(future: asyncio.Future[None], done: Any) -> None:
+    """Pass a committer future's outcome to the event loop's future."""
+    if future.done():
+        return
+    exc = done.exception()
+    if exc is None:
+        future.set_result(None)
+    else:
+        future.set_exception(exc)
 
 
 def _send_soon(ws: ServerConnection, frame: str) -> None:
