@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from multiplayer.protocol import client_message
 from tests.multiplayer.schema import validate
@@ -44,8 +44,8 @@ class Voter:
                     self.token = ack["participant"]
                     return ws
                 await ws.close()
-            except (OSError, ConnectionClosed, TimeoutError):
-                pass
+            except (OSError, WebSocketException, TimeoutError):
+                pass  # the server is down or restarting: try again
             await asyncio.sleep(0.05)
 
     @staticmethod
