@@ -26,7 +26,6 @@ __all__ = ["BUSY_TIMEOUT_MS", "KEY_BYTES", "StoreError", "backup_path", "backup_
 
 KEY_BYTES = 32
 BUSY_TIMEOUT_MS = 5_000
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 _LABEL = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 #: Tables in the order a transaction writes them: workshops first, for the foreign keys.
 _TABLE_ORDER = ("workshops", *(name for name in TABLES if name != "workshops"))
@@ -109,11 +108,10 @@ def open_database(path: Path | str, *, create: bool, busy_timeout_ms: int = BUSY
     exists = path.exists() and path.stat().st_size > 0
     if not exists and not create:
         raise StoreError(f"there is no workshop database at {path}.")
-    if exists:
-        with path.open("rb") as file:
-            if file.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
-                raise _not_ours(path)
-    elif not path.parent.is_dir():
+    # The file's header is read by SQLite, never by Python: opening and closing another
+    # descriptor of a database file drops every POSIX lock this process holds on it, and
+    # another process could then delete the WAL the server is still writing to.
+    if not exists and not path.parent.is_dir():
         raise StoreError(f"the folder {path.parent} for the workshop database does not exist.")
     try:
         conn = _raw_connect(path, busy_timeout_ms)

@@ -9,20 +9,23 @@ into a :class:`Message` or raises :class:`ProtocolError` (and nothing else).
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from multiplayer._protocol_fields import PHASES, ROLES, VALIDATORS, FieldError, format_utc
 
 __all__ = [
     "CLIENT_TYPES", "ERROR_CODES", "MAX_FRAME_BYTES", "PHASES", "PROTOCOL_VERSION", "ROLES",
     "Message", "ProtocolError", "ack", "client_message", "dump", "error", "new_id", "parse", "state_push",
+    "to_frame",
 ]
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 16 * 1024
-ROLES = ("facilitator", "kiosk", "participant", "wall")
-PHASES = ("lobby", "explore", "propose", "vote", "reveal", "closed")
 CLIENT_TYPES = ("hello", "vote", "propose", "comment", "event", "phase", "timer", "lock", "reveal", "close",
                 "question", "add_kiosk", "revoke_kiosk")
 ERROR_CODES = ("bad_message", "unknown_type", "not_joined", "already_joined", "bad_workshop", "bad_token",
@@ -56,6 +59,14 @@ class Message:
     id: str
     body: Mapping[str, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        # A hello's tokens must never reach a log, and logs print reprs.
+        body = {k: "***" if k in _SECRET_FIELDS else v for k, v in self.body.items()}
+        return f"Message(type={self.type!r}, id={self.id!r}, body={body!r})"
+
+
+_SECRET_FIELDS = frozenset({"token", "resume"})
+
 
 def new_id() -> str:
     """A fresh message id: 22 URL-safe characters (128 random bits)."""
@@ -87,6 +98,106 @@ def client_message(type: str, id: str | None = None, **body: Any) -> dict[str, A
     return {"v": PROTOCOL_VERSION, "type": type, "id": id or new_id(), **body}
 
 
+def to_frame(message: Message) -> dict[str, Any]:
+    """The client frame of a parsed message: ``parse(dump(to_frame(m))) == m`` (times written as UTC)."""
+    body = {k: format_utc(v) if isinstance(v, datetime) else v for k, v in message.body.items()}
+    return client_message(message.type, message.id, **body)
+
+
+_MESSAGE_ID_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
+_ID_MUST = "8 to 64 characters of A-Z, a-z, 0-9, _ or -"
+#: Frames this much over the limit are still read for their id, so that the refusal names it.
+_READ_ID_BYTES = 64 * MAX_FRAME_BYTES
+
+
 def parse(frame: str | bytes) -> Message:
-    """Parse and validate one client frame; raise :class:`ProtocolError` for anything wrong."""
-    raise NotImplementedError  # the protocol helper writes this
+    """Parse and validate one client frame; raise :class:`ProtocolError` for anything wrong.
+
+    The body keeps the fields the message type names, normalised; unknown fields are dropped.
+
+    >>> parse('{"v":1,"type":"hello","id":"h-0000001","role":"participant","workshop":"ab12"}')
+    Message(type='hello', id='h-0000001', body={'role': 'participant', 'workshop': 'AB12'})
+    >>> parse('{"v":1,"type":"vote","id":"v-0000001","question":"q1","choice":true}')
+    Traceback (most recent call last):
+    ...
+    multiplayer.protocol.ProtocolError: vote: 'choice' must be an option id or a score from 1 to 5.
+    """
+    text, size = _text_of(frame)
+    if size > MAX_FRAME_BYTES:
+        raise ProtocolError("too_large", f"The frame is {size} bytes; a frame may be at most {MAX_FRAME_BYTES} bytes.",
+                            _id_of(_loads_quietly(text)) if size <= _READ_ID_BYTES else None)
+    try:
+        doc = json.loads(text)
+    except RecursionError:
+        raise ProtocolError("bad_message", "The frame is not usable JSON: it is nested too deeply.") from None
+    except json.JSONDecodeError as exc:
+        raise ProtocolError("bad_message", f"The frame is not valid JSON ({exc.msg} at character {exc.pos}).") from None
+    except ValueError:  # an integer longer than Python will read
+        raise ProtocolError("bad_message", "The frame is not usable JSON: a number in it is too long.") from None
+    if not isinstance(doc, dict):
+        raise ProtocolError("bad_message", "A frame must be one JSON object.")
+    re_ = _id_of(doc)
+    version = doc.get("v")
+    if isinstance(version, bool) or not isinstance(version, int | float) or version != PROTOCOL_VERSION:
+        said = "has no 'v'" if version is None else f"asks for protocol version {_show(version)}"
+        raise ProtocolError("bad_message", f"The frame {said}; this server speaks version {PROTOCOL_VERSION} "
+                            f'(send "v": {PROTOCOL_VERSION}).', re_)
+    if re_ is None:
+        if doc.get("id") is None:
+            raise ProtocolError("bad_message", f"The message has no 'id': send one of {_ID_MUST}.")
+        raise ProtocolError("bad_message", f"The message's 'id' must be {_ID_MUST}.")
+    type_ = doc.get("type")
+    if not isinstance(type_, str):
+        raise ProtocolError("bad_message", "The message has no 'type' (a string such as \"hello\" or \"vote\").", re_)
+    validate = VALIDATORS.get(type_)
+    if validate is None:
+        raise ProtocolError("unknown_type", f"Unknown message type {_show(type_)}; this server knows "
+                            + ", ".join(CLIENT_TYPES) + ".", re_)
+    try:
+        body = validate(doc)
+    except FieldError as exc:
+        raise ProtocolError("bad_message", str(exc), re_) from None
+    return Message(type_, re_, body)
+
+
+def _text_of(frame: object) -> tuple[str, int]:
+    """The frame as text and its size in UTF-8 bytes; refuses bytes that are not UTF-8 and text
+    with lone surrogates (which no UTF-8 frame can carry)."""
+    if isinstance(frame, bytes | bytearray | memoryview):
+        data = bytes(frame)
+        if len(data) > MAX_FRAME_BYTES:
+            return data.decode("utf-8", "replace"), len(data)
+        try:
+            return data.decode("utf-8"), len(data)
+        except UnicodeDecodeError:
+            raise ProtocolError("bad_message", "The frame is not UTF-8 text.") from None
+    if not isinstance(frame, str):
+        raise ProtocolError("bad_message", "A frame must be text.")
+    size = len(frame.encode("utf-8", "surrogatepass"))
+    if size <= MAX_FRAME_BYTES and re.search("[\ud800-\udfff]", frame):
+        raise ProtocolError("bad_message", "The frame is not valid Unicode text: it holds a lone surrogate.")
+    return frame, size
+
+
+def _loads_quietly(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _id_of(doc: Any) -> str | None:
+    """The message id of a decoded frame when it has a valid one."""
+    if isinstance(doc, dict):
+        id_ = doc.get("id")
+        if isinstance(id_, str) and _MESSAGE_ID_RE.fullmatch(id_):
+            return id_
+    return None
+
+
+def _show(value: Any) -> str:
+    """A client's value quoted for an error sentence: short, and always sendable."""
+    if isinstance(value, dict | list):
+        return "an object" if isinstance(value, dict) else "a list"
+    shown = repr(value) if isinstance(value, str | int | float) else json.dumps(value)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
