@@ -164,12 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Errors of the workshop packages that are meant for people (named, to keep imports lazy).
-_USER_ERRORS = ("StoreError", "ExportError")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from multiplayer.errors import MultiplayerError
     from world.errors import WorldError
 
     run: Callable[[argparse.Namespace], int] = args.run
@@ -178,9 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WorldError as exc:
         print(f"civictwin: error: {exc}", file=sys.stderr)
         return 1
-    except Exception as exc:
-        if type(exc).__name__ not in _USER_ERRORS:
-            raise
+    except MultiplayerError as exc:
         print(f"civictwin: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

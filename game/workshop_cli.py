@@ -88,7 +88,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     options = ServerOptions(rate_per_s=args.rate, burst=max(1, int(args.rate * 3)),
                             extra_origins=tuple(args.origin or ()), backups=not args.no_backups)
-    run(db, args.host, args.port, options=options, on_ready=ready)
+    try:
+        run(db, args.host, args.port, options=options, on_ready=ready)
+    except OSError as exc:
+        from multiplayer.errors import MultiplayerError
+        raise MultiplayerError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}.") from None
     print("Server stopped; every acknowledged message is on disk.", flush=True)
     return 0
 

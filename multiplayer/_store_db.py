@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from multiplayer._store_schema import GENERATOR_PREFIX, LATEST_VERSION, migrate
+from multiplayer.errors import MultiplayerError
 from multiplayer.records import TABLES, Record
 
 __all__ = ["BUSY_TIMEOUT_MS", "KEY_BYTES", "StoreError", "backup_path", "backup_to", "connect", "key_path",
@@ -31,7 +32,7 @@ _LABEL = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _TABLE_ORDER = ("workshops", *(name for name in TABLES if name != "workshops"))
 
 
-class StoreError(Exception):
+class StoreError(MultiplayerError):
     """The workshop database cannot be opened, written or backed up (one sentence)."""
 
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from multiplayer.errors import MultiplayerError
 from multiplayer.protocol import MAX_FRAME_BYTES, dump
 
 __all__ = ["RETRYABLE", "STATES", "Entry", "MemoryOutbox", "Outbox", "OutboxError", "iso_utc"]
@@ -49,7 +50,7 @@ _SCHEMA = (
 _COLUMNS = "id, seq, workshop, frame, created_at, state, reply, acked_at"
 
 
-class OutboxError(Exception):
+class OutboxError(MultiplayerError):
     """An outbox that cannot be used or a message it cannot take (one sentence)."""
 
 

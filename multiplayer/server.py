@@ -211,6 +211,9 @@ class WorkshopServer:
             conn.pushed_key, conn.pushed_counts, _ = self._view_key(conn.workshop, conn.actor.role)
             conn.pushed_at_s = asyncio.get_running_loop().time()
         await conn.ws.send(dump(reply))
+        if conn.actor is not None and reply.get("code") == "bad_token":  # a kiosk revoked mid-session
+            await conn.ws.close(1008, "token revoked")
+            return
         if conn.workshop is not None and (outcome.changed or joined):
             self._mark_dirty(conn.workshop.code)
             self._after_commit(conn.workshop, outcome.records)
