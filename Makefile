@@ -42,6 +42,8 @@ run: setup
 	$(VENV)/bin/civictwin inspect $(CITY_OUT)
 	$(VENV)/bin/civictwin snapshot $(CITY_OUT) --out $(CITY_OUT).png
 	$(VENV)/bin/civictwin sim $(CITY_OUT) --apply content/scenarios/helsinki-centre.example.json --png build/sim
+	rm -rf build/workshop-demo*
+	$(VENV)/bin/civictwin workshop demo --db build/workshop-demo.db --out build/workshop-demo-export --city $(CITY_OUT)
 
 test: setup
 	$(PY) -m pytest

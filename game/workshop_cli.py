@@ -27,6 +27,19 @@ def _cmd_workshop_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_workshop_demo(args: argparse.Namespace) -> int:
+    from game.workshop_demo import run_demo
+
+    db, out = Path(args.db), Path(args.out)
+    if db.exists():
+        from multiplayer.errors import MultiplayerError
+        raise MultiplayerError(f"{db} already exists; the demo writes a fresh database, so name a new file.")
+    db.parent.mkdir(parents=True, exist_ok=True)
+    written = run_demo(db, out, city=Path(args.city) if args.city else None, phones=args.phones)
+    print("Exported: " + ", ".join(str(p) for p in written.values()))
+    return 0
+
+
 def _cmd_workshop_list(args: argparse.Namespace) -> int:
     from multiplayer.store import Store
 
@@ -161,6 +174,17 @@ def add_workshop_commands(sub: Any) -> None:
     create.add_argument("--json", action="store_true",
                         help='print {"workshop": code, "facilitator_token": …, "view_token": …}')
     create.set_defaults(run=_cmd_workshop_create)
+    demo = wsub.add_parser(
+        "demo", help="run a small scripted workshop on this machine and export it",
+        description="Create a workshop in a new database, start a server on a free loopback port, and run "
+                    "a facilitator, a kiosk (with its outbox) and phones through propose, vote, reveal and "
+                    "close; then export it. With --city, the kiosk's proposals carry simulated KPI deltas.")
+    demo.add_argument("--db", required=True, metavar="FILE", help="a new workshop database to write")
+    demo.add_argument("--out", required=True, metavar="DIR", help="where to export the workshop")
+    demo.add_argument("--city", metavar="CITY_DIR", help="the city package (for the proposals' KPIs)")
+    demo.add_argument("--phones", type=int, default=20, choices=range(1, 201), metavar="N",
+                      help="phones voting (1-200, default 20)")
+    demo.set_defaults(run=_cmd_workshop_demo)
     listing = wsub.add_parser("list", help="list the workshops in a database",
                               description="List the workshops of a database with their scenario and size.")
     listing.add_argument("--db", required=True, metavar="FILE")

@@ -1,0 +1,157 @@
+"""``civictwin workshop demo``: a whole small workshop on this machine, start to export.
+
+A real server on a loopback port, the facilitator, one kiosk (the kiosk's client, with
+its outbox on disk) and a number of phones, all through the protocol: the kiosk proposes
+(with the simulated KPI deltas of its interventions when a city package is given), the
+phones and the kiosk vote, the facilitator reveals and closes, and the workshop is
+exported. It shows a new user every part working together, and is what ``make run`` runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from multiplayer.admin import create_workshop
+from multiplayer.client import Client
+from multiplayer.errors import MultiplayerError
+from multiplayer.export import export
+from multiplayer.server import ServerOptions, WorkshopServer
+from multiplayer.store import Store
+
+__all__ = ["run_demo"]
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "content" / "scenarios" / "helsinki-centre.example.json"
+_WAIT_S = 60.0
+
+
+class _ServerThread:
+    """The workshop server on its own event loop in a thread, on a free loopback port."""
+
+    def __init__(self, db: Path) -> None:
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.port = 0
+        self.failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(db,), name="workshop-server", daemon=True)
+
+    def _run(self, db: Path) -> None:
+        async def main() -> None:
+            self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+
+            def ready(server: Any) -> None:
+                self.port = next(iter(server.sockets)).getsockname()[1]
+                self._ready.set()
+            await WorkshopServer(db, ServerOptions(backups=True)).serve("127.0.0.1", 0, ready=ready, stop=self._stop)
+        try:
+            asyncio.run(main())
+        except BaseException as exc:
+            self.failure = exc
+            self._ready.set()
+
+    def start(self) -> str:
+        self._thread.start()
+        self._ready.wait(_WAIT_S)
+        if self.failure is not None or not self.port:
+            raise MultiplayerError(f"the workshop server did not start: {self.failure}.")
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(_WAIT_S)
+
+
+def _await(client: Client, msg_id: str, what: str) -> dict[str, Any]:
+    """Wait until the server answered ``msg_id`` for good; its ack."""
+    if not client.wait_idle(_WAIT_S):
+        raise MultiplayerError(f"the server did not answer the {what} in time ({client.fatal or 'no reply'}).")
+    reply = client.reply(msg_id) or {}
+    if reply.get("type") != "ack":
+        raise MultiplayerError(f"the server refused the {what}: {reply.get('message', reply)}")
+    return reply
+
+
+def _proposals(city: Path | None, say: Callable[[str], None]) -> list[dict[str, Any]]:
+    """Two proposals from the example interventions; with a city package, each carries the
+    KPI deltas the simulations give for it."""
+    placed = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    trees = [p for p in placed if p["catalog"].startswith("tree") or p["catalog"] == "bench"]
+    proposals = [{"title": "Shade and a quieter Unioninkatu", "interventions": placed},
+                 {"title": "Four trees and a bench by the station", "interventions": trees}]
+    if city is None:
+        return proposals
+    from game.simulate import simulate
+
+    for proposal in proposals:
+        path = city / ".demo-proposal.json"
+        path.write_text(json.dumps(proposal["interventions"]), encoding="utf-8")
+        try:
+            report = simulate(city, None, path, None, None)
+        finally:
+            path.unlink(missing_ok=True)
+        proposal["kpis"] = {name: round(value.delta, 3) for name, value in report.kpis().items()}
+        say(f"  simulated {proposal['title']!r}: " + ", ".join(f"{k} {v:+g}" for k, v in proposal["kpis"].items()))
+    return proposals
+
+
+def run_demo(db: Path, out: Path, *, city: Path | None = None, phones: int = 20, seed: int = 7,
+             say: Callable[[str], None] = print) -> dict[str, Path]:
+    """Run a scripted workshop in ``db`` and export it to ``out``; the exported files."""
+    created = create_workshop(db, "helsinki-centre", city=city)
+    say(f"Workshop {created.code} created in {db}.")
+    server = _ServerThread(db)
+    url = server.start()
+    say(f"Server listening at {url} (phones would open http://127.0.0.1:{server.port}/?w={created.code}).")
+    clients: list[Client] = []
+    try:
+        facilitator = Client(url, created.code, "facilitator", token=created.facilitator_token).start()
+        clients.append(facilitator)
+        added = _await(facilitator, facilitator.send("add_kiosk", name="library"), "new kiosk")
+        kiosk = Client(url, created.code, "kiosk", token=added["token"],
+                       outbox=db.with_name(db.stem + "-kiosk-outbox.sqlite"), lang="fi").start()
+        clients.append(kiosk)
+        _await(facilitator, facilitator.send("phase", to="propose"), "phase change")
+        say("Phase: propose. The kiosk sends two proposals.")
+        for proposal in _proposals(city, say):
+            ack = _await(kiosk, kiosk.send("propose", session="demo-1", **proposal), "proposal")
+            say(f"  {ack['proposal']}: {proposal['title']} ({len(proposal['interventions'])} interventions)")
+        _await(facilitator, facilitator.send("phase", to="vote"), "phase change")
+        say(f"Phase: vote. {phones} phones and the kiosk vote.")
+        rng = random.Random(seed)
+        state = kiosk.wait_state(lambda s: s["phase"] == "vote" and len(s["proposals"]) == 2, _WAIT_S) or {}
+        proposal_ids = [p["id"] for p in state.get("proposals", [])]
+        for index in range(phones):
+            phone = Client(url, created.code, "participant", lang=rng.choice(["en", "fi", "sv"])).start()
+            clients.append(phone)
+            phone.send("vote", question="priority", choice=rng.choice(["shade", "quiet", "water", "seats"]))
+            phone.send("vote", question="street-score", choice=rng.randint(1, 5))
+            if proposal_ids:
+                phone.send("vote", question="best-proposal", choice=rng.choice(proposal_ids))
+            if (index + 1) % 10 == 0:
+                say(f"  {index + 1} phones voted")
+        kiosk.send("vote", question="priority", choice="shade", session="demo-1")
+        for client in clients:
+            if not client.wait_idle(_WAIT_S):
+                raise MultiplayerError(f"a {client.role} could not deliver its votes ({client.fatal or 'timeout'}).")
+        _await(facilitator, facilitator.send("reveal"), "reveal")
+        final = facilitator.wait_state(lambda s: s["phase"] == "reveal" and s["counts"]["votes"] >= phones, _WAIT_S)
+        for question, tally in (final or {}).get("tallies", {}).items():
+            say(f"  {question}: " + ", ".join(f"{k} {v}" for k, v in tally.items()))
+        _await(facilitator, facilitator.send("close"), "close")
+        say("Phase: closed.")
+    finally:
+        for client in clients:
+            client.close()
+        server.stop()
+    store = Store(db, create=False)
+    try:
+        return export(store, created.code, out)
+    finally:
+        store.close()
