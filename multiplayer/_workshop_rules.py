@@ -186,8 +186,8 @@ def _timer(ctx: _Context) -> Decision:
     else:
         if state.timer_ends_at is None:
             raise ctx.refuse("wrong_phase", "No timer is running; start one with 'seconds' before adding time.")
-        ends = state.timer_ends_at + timedelta(seconds=int(add))
-        data = {"add": int(add)}
+        ends = state.timer_ends_at + timedelta(seconds=int(add or 0))
+        data = {"add": int(add or 0)}
     if ends == state.timer_ends_at:
         return Decision(None, {"timer_ends_at": iso(ends)})
     return ctx.event({**data, "timer_ends_at": iso(ends)}, {"timer_ends_at": iso(ends)})

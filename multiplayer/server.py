@@ -206,10 +206,10 @@ class WorkshopServer:
                 return
         joined = outcome.actor is not None and conn.actor is None
         if joined:
-            assert conn.workshop is not None
+            assert conn.workshop is not None and outcome.actor is not None
             conn.actor = outcome.actor
             self.connections.setdefault(conn.workshop.code, set()).add(conn)
-            conn.pushed_key, conn.pushed_counts, _ = self._view_key(conn.workshop, conn.actor.role)
+            conn.pushed_key, conn.pushed_counts, _ = self._view_key(conn.workshop, outcome.actor.role)
             conn.pushed_at_s = asyncio.get_running_loop().time()
         await conn.ws.send(dump(reply))
         if conn.actor is not None and reply.get("code") == "bad_token":  # a kiosk revoked mid-session
