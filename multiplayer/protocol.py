@@ -3,7 +3,9 @@
 The contract is in ``docs/protocol.md`` with a JSON Schema in ``docs/protocol.schema.json``.
 Every frame is one JSON object of at most 16 KiB with ``"v": 1`` and ``"type"``; every
 client message also carries an ``"id"``, its idempotency key. :func:`parse` turns a frame
-into a :class:`Message` or raises :class:`ProtocolError` (and nothing else).
+into a :class:`Message` or raises :class:`ProtocolError` (and nothing else, whatever the
+input); :func:`to_frame` turns a Message back into its frame. The per-type field checks
+live in :mod:`multiplayer._protocol_fields`.
 """
 
 from __future__ import annotations
@@ -105,8 +107,10 @@ def to_frame(message: Message) -> dict[str, Any]:
 
 
 _MESSAGE_ID_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _ID_MUST = "8 to 64 characters of A-Z, a-z, 0-9, _ or -"
-#: Frames this much over the limit are still read for their id, so that the refusal names it.
+#: Frames over the limit but within this size are still read for their id, so that the refusal
+#: names it (a kiosk can then drop that message from its outbox instead of resending it forever).
 _READ_ID_BYTES = 64 * MAX_FRAME_BYTES
 
 
@@ -174,7 +178,7 @@ def _text_of(frame: object) -> tuple[str, int]:
     if not isinstance(frame, str):
         raise ProtocolError("bad_message", "A frame must be text.")
     size = len(frame.encode("utf-8", "surrogatepass"))
-    if size <= MAX_FRAME_BYTES and re.search("[\ud800-\udfff]", frame):
+    if size <= MAX_FRAME_BYTES and _SURROGATE.search(frame):
         raise ProtocolError("bad_message", "The frame is not valid Unicode text: it holds a lone surrogate.")
     return frame, size
 
