@@ -97,7 +97,8 @@ def _proposals(city: Path | None, say: Callable[[str], None]) -> list[dict[str, 
         finally:
             path.unlink(missing_ok=True)
         proposal["kpis"] = {name: round(value.delta, 3) for name, value in report.kpis().items()}
-        say(f"  simulated {proposal['title']!r}: " + ", ".join(f"{k} {v:+g}" for k, v in proposal["kpis"].items()))
+        changed = {k: v for k, v in proposal["kpis"].items() if v}
+        say(f"  simulated {proposal['title']!r}: " + ", ".join(f"{k} {v:+g}" for k, v in changed.items()))
     return proposals
 
 

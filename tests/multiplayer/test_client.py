@@ -26,6 +26,43 @@ FAST = (0.05, 0.5)  # reconnection backoff for tests (seconds)
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True)
+def _frames_follow_the_schema(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every frame the client sends (hello and what its outbox holds) and every frame it
+    receives validates against docs/protocol.schema.json. The client runs in its own thread,
+    so failures are collected and reported when the test ends."""
+    from multiplayer import client as client_module
+    from multiplayer import outbox as outbox_module
+    from tests.multiplayer.schema import validate
+
+    failures: list[str] = []
+
+    def check(frame: Any) -> None:
+        try:
+            validate(frame)
+        except AssertionError as exc:
+            failures.append(str(exc))
+
+    def checking(method: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(self: Any, frame: Any, *args: Any, **kwargs: Any) -> Any:
+            check(frame)
+            return method(self, frame, *args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(client_module.Client, "_receive", checking(client_module.Client._receive))
+    monkeypatch.setattr(outbox_module.Outbox, "add", checking(outbox_module.Outbox.add))
+    monkeypatch.setattr(outbox_module.MemoryOutbox, "add", checking(outbox_module.MemoryOutbox.add))
+    hello = client_module.Client._hello
+
+    def checked_hello(self: Any) -> Any:
+        frame = hello(self)
+        check(frame)
+        return frame
+    monkeypatch.setattr(client_module.Client, "_hello", checked_hello)
+    yield
+    assert failures == []
+
+
 def _until(predicate: Callable[[], bool], timeout_s: float = WAIT_S) -> bool:
     deadline = time.monotonic() + timeout_s
     while not predicate():
