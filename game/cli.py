@@ -10,24 +10,13 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from game._args import bounded
+
 __all__ = ["main", "build_parser"]
 
 
-def _bounded(what: str, example: str, low: float, high: float) -> Callable[[str], float]:
-    """An argparse type: a number between ``low`` and ``high``, with a sentence otherwise."""
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {example}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"the {what} must be between {low:g} and {high:g}")
-        return value
-    return parse
-
-
-_tile_size = _bounded("tile size", "a number of metres", 10.0, 10_000.0)
-_lod = _bounded("level of detail", "a level of detail such as 1.2 or 2.2", 0.0, 4.0)
+_tile_size = bounded("tile size", "a number of metres", 10.0, 10_000.0)
+_lod = bounded("level of detail", "a level of detail such as 1.2 or 2.2", 0.0, 4.0)
 
 
 def _cmd_build_city(args: argparse.Namespace) -> int:

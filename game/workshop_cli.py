@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from game._args import bounded
+
 __all__ = ["add_workshop_commands"]
 
 
@@ -136,24 +138,9 @@ def _cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError("the port must be between 0 and 65535 (0: any free port)")
-    return value
-
-
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of messages per second") from None
-    if not 0.1 <= value <= 100_000:
-        raise argparse.ArgumentTypeError("the rate must be between 0.1 and 100000 messages a second")
-    return value
+_port = bounded("port", "a port number", 0, 65535, integer=True)
+_rate = bounded("rate", "a number of messages per second", 0.1, 100_000)
+_phones = bounded("number of phones", "a number of phones", 1, 200, integer=True)
 
 
 def add_workshop_commands(sub: Any) -> None:
@@ -182,7 +169,7 @@ def add_workshop_commands(sub: Any) -> None:
     demo.add_argument("--db", required=True, metavar="FILE", help="a new workshop database to write")
     demo.add_argument("--out", required=True, metavar="DIR", help="where to export the workshop")
     demo.add_argument("--city", metavar="CITY_DIR", help="the city package (for the proposals' KPIs)")
-    demo.add_argument("--phones", type=int, default=20, choices=range(1, 201), metavar="N",
+    demo.add_argument("--phones", type=_phones, default=20, metavar="N",
                       help="phones voting (1-200, default 20)")
     demo.set_defaults(run=_cmd_workshop_demo)
     listing = wsub.add_parser("list", help="list the workshops in a database",

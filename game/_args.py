@@ -1,0 +1,26 @@
+"""argparse value types shared by the ``civictwin`` subcommands: a bounded number with a
+sentence when it is not one (argparse turns it into a usage error, exit status 2)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+__all__ = ["bounded"]
+
+
+def bounded(what: str, example: str, low: float, high: float, *, integer: bool = False) -> Callable[[str], float]:
+    """An argparse type: a number (an integer when ``integer``) between ``low`` and ``high``.
+
+    >>> bounded("port", "a port number", 0, 65535, integer=True)("8765")
+    8765
+    """
+    def parse(text: str) -> float:
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {example}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"the {what} must be between {low:g} and {high:g}")
+        return value
+    return parse
