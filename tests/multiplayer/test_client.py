@@ -283,18 +283,23 @@ def test_a_kiosk_offline_for_a_whole_round_delivers_its_votes_late(server: Serve
     with Client(relay.url, server.code, "kiosk", token=token, outbox=tmp_path / "outbox.db",
                 backoff=FAST).start() as kiosk:
         assert not kiosk.wait_idle(0.5) and not kiosk.connected  # the kiosk's network is down
+        _command(facilitator, "phase", to="propose")
+        proposal = kiosk.send("propose", title="Trees by the tram stop", session="s1", interventions=[
+            {"catalog": "tree-medium", "geometry": {"type": "Point", "coordinates": [12.0, -40.0]}}])
         _command(facilitator, "phase", to="vote")
         in_round = [_vote(kiosk, "s1", "shade"), _vote(kiosk, "s2", "quiet"), _vote(kiosk, "s1", "water")]
         _command(facilitator, "lock")
         after_round = _vote(kiosk, "s3")
-        assert kiosk.counts() == {"saved": 4, "received": 0, "refused": 0}
+        assert kiosk.counts() == {"saved": 5, "received": 0, "refused": 0}
         relay.online = True
         assert kiosk.wait_idle(WAIT_S)
+        assert kiosk.status(proposal) == "received" and kiosk.reply(proposal)["late"] is True
         assert [kiosk.status(i) for i in in_round] == ["received"] * 3
         assert all(kiosk.reply(i).get("late") is True for i in in_round)
         assert kiosk.status(after_round) == "refused" and kiosk.reply(after_round)["code"] == "locked"
-    events, _ = _stored(server, [*in_round, after_round])
-    assert events == {**dict.fromkeys(in_round, 1), after_round: 0}
+    events, _ = _stored(server, [proposal, *in_round, after_round])
+    assert events == {proposal: 1, **dict.fromkeys(in_round, 1), after_round: 0}
+    assert _rows(server, "SELECT msg_id, late FROM proposals") == [(proposal, 1)]
     # Session s1 voted twice: its later vote replaced the first one.
     rows = _rows(server, "SELECT voter, msg_id, late FROM votes ORDER BY voter")
     assert [(voter.split("/")[1], msg_id, late) for voter, msg_id, late in rows] == \
