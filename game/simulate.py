@@ -68,6 +68,13 @@ def find_scenario(package: Path, name: str | None) -> Scenario:
     raise ScenarioError(f"no shipped scenario covers {package}; pass --scenario NAME or a .toml file.")
 
 
+def build_engine(package: Path, scenario: Scenario, only: Sequence[str] | None = None) -> Engine:
+    """The simulation engine over a city package under ``scenario``, its baseline run."""
+    city = load_city(package)
+    return Engine(city, conditions_for(scenario), create(only), area=scenario.area_m(city.frame),
+                  cell_m=scenario.cell_m, catalog=load_catalog(), allowed=scenario.allowed)
+
+
 def simulate(package: Path, scenario_name: str | None = None, apply_path: Path | None = None,
              png_dir: Path | None = None, only: Sequence[str] | None = None) -> SimReport:
     """Run every simulation (or ``only`` those) on the package under the scenario, place
@@ -83,10 +90,7 @@ def simulate(package: Path, scenario_name: str | None = None, apply_path: Path |
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise WorldError(f"{apply_path}: not valid JSON ({exc}).") from None
         placed = parse_placed_list(document)
-    city = load_city(package)
-    catalog = load_catalog()
-    engine = Engine(city, conditions_for(scenario), create(only), area=scenario.area_m(city.frame),
-                    cell_m=scenario.cell_m, catalog=catalog, allowed=scenario.allowed)
+    engine = build_engine(package, scenario, only)
     incremental: dict[str, list[float]] = {}
     for item in placed:
         engine.place(item)

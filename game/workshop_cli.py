@@ -60,11 +60,8 @@ def _cmd_workshop_list(args: argparse.Namespace) -> int:
 
 
 def _workshop_summary(store: Any, code: str) -> dict[str, Any]:
-    events = store.events(code)
-    created = events[0] if events else {}
-    data = json.loads(created.get("data") or "{}")
-    return {"scenario": data.get("spec", {}).get("scenario", "?"), "created_at": created.get("at", "?"),
-            "events": len(events)}
+    (row,) = store.rows("workshops", code)
+    return {"scenario": row["scenario"], "created_at": row["created_at"], "events": len(store.events(code))}
 
 
 def _lan_address() -> str:

@@ -87,16 +87,17 @@ def _proposals(city: Path | None, say: Callable[[str], None]) -> list[dict[str, 
                  {"title": "Four trees and a bench by the station", "interventions": trees}]
     if city is None:
         return proposals
-    from game.simulate import simulate
+    from game.simulate import build_engine, find_scenario
+    from world.interventions import parse_placed_list
 
+    engine = build_engine(city, find_scenario(city, None))  # one baseline for both proposals
     for proposal in proposals:
-        path = city / ".demo-proposal.json"
-        path.write_text(json.dumps(proposal["interventions"]), encoding="utf-8")
-        try:
-            report = simulate(city, None, path, None, None)
-        finally:
-            path.unlink(missing_ok=True)
-        proposal["kpis"] = {name: round(value.delta, 3) for name, value in report.kpis().items()}
+        placed = parse_placed_list(proposal["interventions"])
+        for item in placed:
+            engine.place(item)
+        proposal["kpis"] = {name: round(value.delta, 3) for name, value in engine.kpis().items()}
+        for item in placed:
+            engine.remove(item.id)
         changed = {k: v for k, v in proposal["kpis"].items() if v}
         say(f"  simulated {proposal['title']!r}: " + ", ".join(f"{k} {v:+g}" for k, v in changed.items()))
     return proposals

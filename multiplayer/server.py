@@ -122,7 +122,7 @@ class WorkshopServer:
         """The workshop with join code ``code``, reading the database for one created while
         the server runs."""
         found = self.workshops.get(code)
-        if found is None and code in self.store.workshop_codes():
+        if found is None and self.store.rows("workshops", code):
             found = self.workshops[code] = Workshop.restore(self.store.events(code))
         return found
 
