@@ -229,6 +229,23 @@ class Engine:
         if self._worker is not None:
             self._worker.shutdown(wait=True)
 
+    def reset(self) -> None:
+        """Back to the baseline: nothing placed, no undo or redo history, and every queued
+        slow update dropped (one already running is waited for, so that it cannot write
+        its result over the baseline afterwards). The baseline runs are kept, not redone."""
+        for _, future in self._pending:
+            future.cancel()
+        for _, future in self._pending:
+            if not future.cancelled():
+                future.exception()  # wait; its result, or its failure, is of no use any more
+        self._pending.clear()
+        self._slow_latest = {n: r for n, r in self.baseline.items() if self.simulations[n].slow}
+        self.scene = self.baseline_scene
+        self.runs = dict(self.baseline)
+        self._placed = ()
+        self._undo.clear()
+        self._redo.clear()
+
     # -- answers --------------------------------------------------------------------------
 
     def kpis(self) -> dict[str, KpiValue]:
@@ -257,6 +274,7 @@ _NOT_ALLOWED = {
     "sv": "Det här scenariot erbjuder det inte.",
     "nl": "Dit scenario biedt dit niet aan.",
     "fr": "Ce scénario ne le propose pas.",
+    "de": "Dieses Szenario bietet das nicht an.",
 }
 
 

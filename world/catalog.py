@@ -8,6 +8,8 @@ simulations ask: what a placement costs, and why it is refused.
 >>> catalog = load_catalog()
 >>> catalog["tree-medium"].name["fi"]
 'Keskikokoinen puu'
+>>> catalog["tree-medium"].name["de"]
+'Mittelgroßer Baum'
 >>> catalog["bench"].cost_eur(shapely.Point(0.0, 0.0))
 900.0
 >>> catalog.refusal("tree-small", {"sidewalk", "carriageway"}, "en")
@@ -31,7 +33,7 @@ __all__ = ["CATALOG_PATH", "LOCALES", "KINDS", "Intervention", "Catalog", "load_
 
 CATALOG_PATH = Path(__file__).resolve().parent.parent / "content" / "catalog" / "interventions.toml"
 #: Every name and reason is given in each of these languages.
-LOCALES = ("en", "fi", "sv", "nl", "fr")
+LOCALES = ("en", "fi", "sv", "nl", "fr", "de")
 #: The geometry each kind is placed with.
 KINDS: dict[str, tuple[str, ...]] = {
     "point": ("Point",),
