@@ -7,9 +7,10 @@ NODE_STAMP := node_modules/.installed-stamp
 SYS_STAMP  := .venv/.system-stamp
 CITY_OUT   := build/helsinki
 
-# Debian packages: Mesa's EGL and software OpenGL, for offscreen rendering with no GPU, and
-# Chromium, the real browser the phone page's tests drive (Playwright uses it; it downloads none).
-DEBS := libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri libgles2 chromium
+# Debian packages: Mesa's EGL and software OpenGL, for offscreen rendering with no GPU;
+# Chromium, the real browser the phone page's tests drive (Playwright uses it; it downloads none);
+# DejaVu, the kiosk's font (it has every letter of the kiosk's languages).
+DEBS := libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri libgles2 chromium fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup run test bench lint clean
@@ -31,8 +32,8 @@ $(NODE_STAMP): package.json package-lock.json
 
 $(SYS_STAMP): $(STAMP)
 	@if ! ldconfig -p | grep -q 'libEGL_mesa.so' || ! ldconfig -p | grep -q 'libGL.so.1' \
-	    || ! command -v chromium >/dev/null; then \
-	  echo "Installing Mesa EGL for offscreen rendering and Chromium for the page tests: $(DEBS)"; \
+	    || ! command -v chromium >/dev/null || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
+	  echo "Installing Mesa EGL (offscreen rendering), Chromium (page tests) and the DejaVu font: $(DEBS)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEBS) >/dev/null; \
 	fi
 	@touch $@

@@ -150,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from game.workshop_cli import add_workshop_commands
     add_workshop_commands(sub)
+    from game.play_cli import add_play_command
+    add_play_command(sub)
     return parser
 
 

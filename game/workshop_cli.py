@@ -37,7 +37,12 @@ def _cmd_workshop_demo(args: argparse.Namespace) -> int:
         from multiplayer.errors import MultiplayerError
         raise MultiplayerError(f"{db} already exists; the demo writes a fresh database, so name a new file.")
     db.parent.mkdir(parents=True, exist_ok=True)
-    written = run_demo(db, out, city=Path(args.city) if args.city else None, phones=args.phones)
+    if args.kiosk_script and not args.city:
+        print("civictwin workshop demo: error: --kiosk-script needs --city (the kiosk walks a city package).",
+              file=sys.stderr)
+        return 2
+    kiosk = (Path(args.kiosk_script), Path(args.kiosk_screenshots)) if args.kiosk_script else None
+    written = run_demo(db, out, city=Path(args.city) if args.city else None, phones=args.phones, kiosk_visit=kiosk)
     print("Exported: " + ", ".join(str(p) for p in written.values()))
     return 0
 
@@ -168,6 +173,10 @@ def add_workshop_commands(sub: Any) -> None:
     demo.add_argument("--city", metavar="CITY_DIR", help="the city package (for the proposals' KPIs)")
     demo.add_argument("--phones", type=_phones, default=20, metavar="N",
                       help="phones voting (1-200, default 20)")
+    demo.add_argument("--kiosk-script", metavar="FILE.json",
+                      help="also run a kiosk (civictwin play, offscreen) through this script, joined to the workshop")
+    demo.add_argument("--kiosk-screenshots", default="build/kiosk", metavar="DIR",
+                      help="where that kiosk writes its screenshots and report.json (default build/kiosk)")
     demo.set_defaults(run=_cmd_workshop_demo)
     listing = wsub.add_parser("list", help="list the workshops in a database",
                               description="List the workshops of a database with their scenario and size.")

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -103,9 +105,27 @@ def _proposals(city: Path | None, say: Callable[[str], None]) -> list[dict[str, 
     return proposals
 
 
+def _kiosk_visit(url: str, code: str, token: str, city: Path, script: Path, screenshots: Path, outbox: Path,
+                 say: Callable[[str], None]) -> None:
+    """A real kiosk (``civictwin play``, offscreen, in its own process) joined to the
+    workshop, driven through ``script``; its screenshots and report go to ``screenshots``."""
+    command = [sys.executable, "-m", "game.cli", "play", str(city), "--kiosk", "--offscreen", "--server", url,
+               "--workshop", code, "--token", token, "--script", str(script), "--screenshots", str(screenshots),
+               "--outbox", str(outbox)]
+    say(f"A kiosk joins and plays {script.name} offscreen…")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    if done.returncode != 0:
+        raise MultiplayerError(f"the kiosk stopped with status {done.returncode}: "
+                               f"{(done.stderr.strip().splitlines() or ['no message'])[-1]}")
+    for line in done.stdout.strip().splitlines():
+        say(f"  kiosk: {line}")
+
+
 def run_demo(db: Path, out: Path, *, city: Path | None = None, phones: int = 20, seed: int = 7,
-             say: Callable[[str], None] = print) -> dict[str, Path]:
-    """Run a scripted workshop in ``db`` and export it to ``out``; the exported files."""
+             kiosk_visit: tuple[Path, Path] | None = None, say: Callable[[str], None] = print) -> dict[str, Path]:
+    """Run a scripted workshop in ``db`` and export it to ``out``; the exported files.
+    With ``kiosk_visit`` (a script and a screenshot folder) and a ``city``, a real kiosk joins
+    during the propose round and plays the script."""
     created = create_workshop(db, "helsinki-centre", city=city)
     say(f"Workshop {created.code} created in {db}.")
     server = _ServerThread(db)
@@ -124,10 +144,15 @@ def run_demo(db: Path, out: Path, *, city: Path | None = None, phones: int = 20,
         for proposal in _proposals(city, say):
             ack = _await(kiosk, kiosk.send("propose", session="demo-1", **proposal), "proposal")
             say(f"  {ack['proposal']}: {proposal['title']} ({len(proposal['interventions'])} interventions)")
+        if kiosk_visit is not None and city is not None:
+            second = _await(facilitator, facilitator.send("add_kiosk", name="town hall"), "new kiosk")
+            _kiosk_visit(url, created.code, second["token"], city, *kiosk_visit,
+                         db.with_name(db.stem + "-kiosk2-outbox.sqlite"), say)
         _await(facilitator, facilitator.send("phase", to="vote"), "phase change")
         say(f"Phase: vote. {phones} phones and the kiosk vote.")
         rng = random.Random(seed)
-        state = kiosk.wait_state(lambda s: s["phase"] == "vote" and len(s["proposals"]) == 2, _WAIT_S) or {}
+        expected = 3 if kiosk_visit is not None and city is not None else 2
+        state = kiosk.wait_state(lambda s: s["phase"] == "vote" and len(s["proposals"]) >= expected, _WAIT_S) or {}
         proposal_ids = [p["id"] for p in state.get("proposals", [])]
         for index in range(phones):
             phone = Client(url, created.code, "participant", lang=rng.choice(["en", "fi", "sv"])).start()

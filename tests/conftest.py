@@ -55,3 +55,13 @@ def helsinki_city():
     from world.osm import read_osm
 
     return assemble([read_osm(HELSINKI_PBF, crs="EPSG:3067")], "Helsinki centre")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true", default=False,
+                     help="write the rendered screenshots as the new golden pictures (review them first)")
+
+
+@pytest.fixture(scope="session")
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-goldens"))

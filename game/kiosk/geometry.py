@@ -65,19 +65,21 @@ def _vertex_format(normals: bool, colors: bool, uvs: bool, feature_ids: bool) ->
     return GeomVertexFormat.register_format(fmt)
 
 
-def primitive_to_geom(prim: Primitive) -> Geom:
+def primitive_to_geom(prim: Primitive, *, feature_ids: bool = True) -> Geom:
     """A static Geom holding ``prim``'s vertices (in its mesh space) and triangles.
 
     The arrays are copied once into Panda3D's own buffers; ``prim.matrix`` is not
-    applied (see :func:`scene_to_node`).
+    applied (see :func:`scene_to_node`). ``feature_ids=False`` leaves the feature id
+    column out: the kiosk picks on the CPU (:mod:`game.kiosk.picking`), and every
+    column costs vertex fetches on a software renderer.
     """
     f32, u32 = np.dtype(np.float32), np.dtype(np.uint32)
+    ids = prim.feature_ids if feature_ids else None
     candidates: list[tuple[np.ndarray | None, np.dtype[Any]]] = [
-        (prim.positions, f32), (prim.normals, f32), (prim.colors, f32), (prim.uvs, f32), (prim.feature_ids, u32)
+        (prim.positions, f32), (prim.normals, f32), (prim.colors, f32), (prim.uvs, f32), (ids, u32)
     ]
     attributes = [(arr, dtype) for arr, dtype in candidates if arr is not None]
-    fmt = _vertex_format(prim.normals is not None, prim.colors is not None, prim.uvs is not None,
-                         prim.feature_ids is not None)
+    fmt = _vertex_format(prim.normals is not None, prim.colors is not None, prim.uvs is not None, ids is not None)
     vdata = GeomVertexData("gltf", fmt, Geom.UH_static)
     vdata.unclean_set_num_rows(prim.vertex_count)
     for i, (arr, dtype) in enumerate(attributes):
@@ -115,7 +117,7 @@ def _transform(matrix: np.ndarray) -> TransformState:
     return TransformState.make_mat(LMatrix4f(*np.asarray(matrix, dtype=np.float64).T.ravel().tolist()))
 
 
-def scene_to_node(scene: Scene, name: str) -> PandaNode:
+def scene_to_node(scene: Scene, name: str, *, feature_ids: bool = True) -> PandaNode:
     """A Panda3D node tree for ``scene``: one GeomNode per primitive instance.
 
     The root carries the glTF y-up to Panda3D z-up rotation; each GeomNode carries its
@@ -129,7 +131,7 @@ def scene_to_node(scene: Scene, name: str) -> PandaNode:
     for i, prim in enumerate(scene.primitives):
         key = (id(prim.positions), id(prim.indices))
         if key not in geoms:
-            geoms[key] = primitive_to_geom(prim)
+            geoms[key] = primitive_to_geom(prim, feature_ids=feature_ids)
         if prim.material not in states:
             material = scene.materials[prim.material] if prim.material is not None else None
             states[prim.material] = _material_state(material)
