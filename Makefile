@@ -43,8 +43,9 @@ run: setup
 	$(VENV)/bin/civictwin inspect $(CITY_OUT)
 	$(VENV)/bin/civictwin snapshot $(CITY_OUT) --out $(CITY_OUT).png
 	$(VENV)/bin/civictwin sim $(CITY_OUT) --apply content/scenarios/helsinki-centre.example.json --png build/sim
-	rm -rf build/workshop-demo*
-	$(VENV)/bin/civictwin workshop demo --db build/workshop-demo.db --out build/workshop-demo-export --city $(CITY_OUT)
+	rm -rf build/workshop-demo* build/kiosk
+	$(VENV)/bin/civictwin workshop demo --db build/workshop-demo.db --out build/workshop-demo-export --city $(CITY_OUT) \
+	  --kiosk-script content/kiosk/visit.json --kiosk-screenshots build/kiosk
 
 test: setup
 	$(PY) -m pytest

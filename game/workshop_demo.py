@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import subprocess
 import sys
@@ -109,10 +110,11 @@ def _kiosk_visit(url: str, code: str, token: str, city: Path, script: Path, scre
                  say: Callable[[str], None]) -> None:
     """A real kiosk (``civictwin play``, offscreen, in its own process) joined to the
     workshop, driven through ``script``; its screenshots and report go to ``screenshots``."""
-    command = [sys.executable, "-m", "game.cli", "play", str(city), "--kiosk", "--offscreen", "--server", url,
+    display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    command = [sys.executable, "-m", "game.cli", "play", str(city), "--kiosk", "--server", url,
                "--workshop", code, "--token", token, "--script", str(script), "--screenshots", str(screenshots),
-               "--outbox", str(outbox)]
-    say(f"A kiosk joins and plays {script.name} offscreen…")
+               "--outbox", str(outbox), *([] if display else ["--offscreen"])]
+    say(f"A kiosk joins and plays {script.name} {'in a window' if display else 'offscreen (no display)'}…")
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     if done.returncode != 0:
         raise MultiplayerError(f"the kiosk stopped with status {done.returncode}: "
