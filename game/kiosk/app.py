@@ -158,7 +158,7 @@ class KioskApp:
         self.input = PointerInput(self)
         self.pad = WalkPad(self.base.a2dBottomLeft, self.fonts[1], self.input.pad,
                            touched=lambda: self.session.touch(self.now))
-        self.pad.place(2.36, 0.72)  # between the tools row and the KPI cards
+        self.pad.place(2.36, 0.92)  # between the tools row and the KPI cards
         self.tour: Any = None  # the attract loop's camera tour, while nobody is at the kiosk
         self.city: City | None = None
         self.engine: Engine | None = None
