@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.kiosk import kiosk_rows  # noqa: E402
 from bench.sims import sim_rows  # noqa: E402
 from bench.workshop import workshop_rows  # noqa: E402
 from world.gltf_read import read_gltf  # noqa: E402
@@ -123,6 +124,9 @@ def main() -> int:
 
         print("loading the workshop server…", file=sys.stderr)
         rows += workshop_rows(Path(tmp))
+
+        print("rendering the kiosk and its anchor (panda3d-gltf, a node per building)…", file=sys.stderr)
+        rows += kiosk_rows(out, Path(tmp))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     header = ("figure", "measured", "budget", "ratio")
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))

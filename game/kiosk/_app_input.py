@@ -173,6 +173,18 @@ class PointerInput:
 
         return ground_point(origin, direction)
 
+    def building_at(self, x: float, y: float) -> Any:
+        """The building under film point (x, y), bounding boxes first, then triangles."""
+        if self.app.pick_index is None:
+            return None
+        origin, direction = self.app.pointer_ray(x, y)
+        return self.app.pick_index.pick(origin, direction)
+
+    def _placed_near(self, point: tuple[float, float]) -> bool:
+        engine = self.app.engine
+        here = shapely.Point(point)
+        return engine is not None and any(p.geometry.distance(here) <= 2.0 for p in engine.placed)
+
     def geometry_for(self, catalog_id: str, point: tuple[float, float], *, closing: bool) -> Any:
         """The geometry a tap at ``point`` gives the selected entry, with the vertices
         tapped so far; None while a line or area still needs more taps."""
@@ -208,6 +220,10 @@ class PointerInput:
             self.vertices.clear()
             if geometry is not None:
                 app.session.place(selected, geometry, None, app.now)
+            return
+        hit = self.building_at(x, y)
+        if hit is not None or self._placed_near(point):
+            app.session.inspect(hit.name if hit else None, hit.height_m if hit else None, *point, app.now)
             return
         if app.mode == "walk":
             app.walker.walk_to(*point)

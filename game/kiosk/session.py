@@ -298,6 +298,27 @@ class KioskSession(Placing):
         self._say(self.t("vote.received" if self.sink.connected else "vote.saved"), "success", now)
         return Outcome(True)
 
+    def inspect(self, name: str | None, height_m: float | None, x: float, y: float,
+                now: float | None = None) -> str:
+        """What a tap on a building (or the ground) at (x, y) shows: the building's name
+        and height, and what this visitor placed within 5 m; returns the text."""
+        from game.kiosk.i18n import format_number
+
+        parts = []
+        if height_m is not None:
+            parts.append(self.t("pick.building", name=name or self.t("pick.unnamed"),
+                                height=format_number(height_m, self.lang, decimals=1)))
+        here = shapely.Point(x, y)
+        engine = self.engine
+        names = [self.catalog[p.catalog].name.get(self.lang, self.catalog[p.catalog].name["en"])
+                 for p in (engine.placed if engine is not None else ()) if p.geometry.distance(here) <= 5.0]
+        if names:
+            parts.append(self.t("pick.placed", names=", ".join(names)))
+        text = " · ".join(parts)
+        if text:
+            self._say(text, "info", now)
+        return text
+
     def vote_status(self, question: str) -> str:
         """``received``, ``saved``, ``refused`` or "" (no vote) for this visitor's vote."""
         if question not in self.votes:

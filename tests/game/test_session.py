@@ -477,3 +477,13 @@ def test_noise_answers_in_the_background(helsinki_package, scenario, spots, tmp_
     finally:
         sink.close()
         engine.close()
+
+
+def test_a_tap_on_a_building_names_it_and_what_was_placed_nearby(make, spots) -> None:
+    session = make(lang="fi")
+    assert session.place("tree-medium", spots["tree"], None, 1.0).accepted
+    point = spots["tree"]
+    text = session.inspect("Ateneum", 10.5, point.x + 1.0, point.y, 2.0)
+    assert text == "Ateneum: 10,5 m korkea · Tähän sijoitettu: Keskikokoinen puu"
+    assert session.view(2.5).toast is not None and session.view(2.5).toast.text == text
+    assert session.inspect(None, None, point.x + 50.0, point.y + 50.0, 3.0) == ""
