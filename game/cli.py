@@ -10,11 +10,12 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from game._args import bounded
+from game._args import bounded, window_size
 
 __all__ = ["main", "build_parser"]
 
 
+_window_size = window_size(16, 16)
 _tile_size = bounded("tile size", "a number of metres", 10.0, 10_000.0)
 _lod = bounded("level of detail", "a level of detail such as 1.2 or 2.2", 0.0, 4.0)
 
@@ -47,14 +48,6 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 1280x720") from None
-    if not (16 <= width <= 8192 and 16 <= height <= 8192):
-        raise argparse.ArgumentTypeError("width and height must be between 16 and 8192 pixels")
-    return width, height
 
 
 def _cmd_snapshot(args: argparse.Namespace) -> int:
@@ -124,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "EGL) from an oblique or top-down view, and write a PNG.")
     snapshot.add_argument("package", metavar="CITY_DIR")
     snapshot.add_argument("--out", required=True, metavar="FILE.png")
-    snapshot.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
+    snapshot.add_argument("--size", type=_window_size, default=(1280, 720), metavar="WxH",
                           help="image size in pixels (default 1280x720)")
     snapshot.add_argument("--view", choices=["oblique", "top"], default="oblique")
     snapshot.set_defaults(run=_cmd_snapshot)

@@ -11,22 +11,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from game._args import bounded
+from game._args import bounded, window_size
 
 __all__ = ["add_play_command"]
 
+_window_size = window_size(320, 240)
 _idle = bounded("idle time", "a number of seconds", 10.0, 3600.0)
 _LANG = re.compile(r"^[a-z]{2}$")
 
 
-def _size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 1280x720") from None
-    if not (320 <= width <= 8192 and 240 <= height <= 8192):
-        raise argparse.ArgumentTypeError("the width must be 320-8192 and the height 240-8192 pixels")
-    return width, height
 
 
 def add_play_command(sub: Any) -> None:
@@ -47,7 +40,8 @@ def add_play_command(sub: Any) -> None:
                       help="kiosk mode: start over after this many idle seconds (default 90)")
     play.add_argument("--offscreen", action="store_true",
                       help="render offscreen (no display needed: Mesa EGL); needs --script")
-    play.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="window size (default 1280x720)")
+    play.add_argument("--size", type=_window_size, default=(1280, 720), metavar="WxH",
+                      help="window size (default 1280x720)")
     play.add_argument("--script", metavar="FILE.json",
                       help='run these steps and exit, e.g. [{"do": "goto", "x": 0, "y": 0}, {"do": "place", '
                            '"catalog": "tree-medium", "x": 3, "y": 1}, {"do": "screenshot", "name": "a"}]')
