@@ -103,7 +103,7 @@ def _play_start(package: Path, tmp: Path) -> dict[str, Any]:
     """The kiosk itself, offscreen, on a one-step script: its own start-up timings."""
     script = tmp / "kiosk-start.json"
     script.write_text(json.dumps([{"do": "wait", "frames": 1}]), encoding="utf-8")
-    out = subprocess.run([str(ROOT / ".venv" / "bin" / "civictwin"), "play", str(package), "--offscreen",
+    out = subprocess.run([sys.executable, "-m", "game.cli", "play", str(package), "--offscreen",
                           "--script", str(script), "--screenshots", str(tmp / "kiosk-start"),
                           "--outbox", str(tmp / "kiosk-outbox.sqlite")],
                          capture_output=True, text=True, timeout=600, check=False, cwd=ROOT)

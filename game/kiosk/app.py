@@ -104,7 +104,6 @@ class KioskApp:
         from game.kiosk._app_input import PointerInput
         from game.kiosk._app_sink import make_sink
         from game.kiosk.hud import Hud
-        from game.kiosk.icons import icon_rgba
         from game.kiosk.movement import Orbit, Walker
         from game.kiosk.overlay import GroundOverlay
         from game.kiosk.placed import PlacedModels
@@ -142,7 +141,6 @@ class KioskApp:
                                     kiosk_mode=options.kiosk, idle_s=options.idle_s,
                                     seed=0 if self.scripted else None)
         self._icon_textures: dict[str, Any] = {}
-        self._icon_rgba = icon_rgba
         self.hud = Hud(self.base.aspect2d, font=self.fonts[0], bold_font=self.fonts[1],
                        on_action=self.on_action, icon=self._icon, size_px=options.size)
         self.overlay = GroundOverlay(self.base.render)
@@ -198,9 +196,11 @@ class KioskApp:
     def _icon(self, catalog_id: str) -> Any:
         from panda3d.core import Texture
 
+        from game.kiosk.icons import icon_rgba
+
         if catalog_id not in self._icon_textures:
             try:
-                rgba = self._icon_rgba(self.catalog[catalog_id], 128)
+                rgba = icon_rgba(self.catalog[catalog_id], 128)
             except Exception:
                 return None
             texture = Texture(catalog_id)
@@ -243,7 +243,7 @@ class KioskApp:
         self._attract()
         self.pad.show(self.session.screen == "explore" and self.mode == "walk")
         self.input.update(dt)
-        self._move(dt)
+        self._move()
         self._sync_scene()
         view = self.session.view(self.now, datetime.now(UTC))
         self.hud.update(view, callout_xy=self._project(view.callout), now=self.now)
@@ -308,16 +308,6 @@ class KioskApp:
                 pose = self.transition.at(t)
         return (pose.x, pose.y, pose.z, pose.heading_deg, pose.pitch_deg)
 
-    def set_mode(self, mode: str, *, seconds: float = 0.0) -> None:
-        """Switch between walking and the overview, gliding over ``seconds``."""
-        from game.kiosk.movement import Transition
-
-        start = self.walker.pose() if self.mode == "walk" else self.orbit.pose()
-        self.mode = mode
-        end = self.walker.pose() if mode == "walk" else self.orbit.pose()
-        self.transition = Transition(start, end, seconds) if seconds > 0 else None
-        self.transition_t0 = self.now
-
     def glide_from(self, start: Any, seconds: float) -> None:
         """Glide from ``start`` to wherever the current mode's camera now is."""
         from game.kiosk.movement import Transition
@@ -331,7 +321,7 @@ class KioskApp:
 
         return Pose(*self.camera_pose())
 
-    def _move(self, dt: float) -> None:
+    def _move(self) -> None:
         x, y, z, heading, pitch = self.camera_pose()
         camera = self.base.camera
         camera.set_pos(x, y, z)

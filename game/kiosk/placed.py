@@ -16,6 +16,7 @@ import shapely
 from panda3d.core import NodePath
 from shapely.geometry.base import BaseGeometry
 
+from game.kiosk._session_geometry import anchor_xy, building_at
 from game.kiosk.models import build_model, ghost
 from world.catalog import Catalog
 from world.city import City
@@ -25,11 +26,12 @@ __all__ = ["PlacedModels", "roof_height_m"]
 
 
 def roof_height_m(city: City | None, geometry: BaseGeometry) -> float | None:
-    """The top of the tallest building the geometry overlaps, or None."""
+    """The roof height of the building under the geometry (a green roof covers one
+    building's footprint), or None."""
     if city is None:
         return None
-    heights = [b.height_m for b in city.buildings if b.footprint.intersects(geometry)]
-    return max(heights) if heights else None
+    building = building_at(city, *anchor_xy(geometry))
+    return None if building is None else building.height_m
 
 
 class PlacedModels:

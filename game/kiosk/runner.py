@@ -20,23 +20,13 @@ import shapely
 from shapely.geometry import shape
 
 from game.kiosk.errors import KioskError
+from game.kiosk.script import frame_stats
 from game.kiosk.view import Action
 
-__all__ = ["ScriptRunner", "percentile"]
+__all__ = ["ScriptRunner"]
 
 #: Frames to let the scene settle before a screenshot (tiles in, ghosts out, HUD redrawn).
 _SETTLE_FRAMES = 2
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The ``q`` quantile (0..1) by linear interpolation; NaN for no values."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q
-    low = math.floor(k)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
 
 
 class ScriptRunner:
@@ -87,6 +77,7 @@ class ScriptRunner:
 
     def report(self, step_frames_ms: list[float]) -> dict[str, Any]:
         app = self.app
+        stats = frame_stats(step_frames_ms)
         frames = {
             "renderer": app.renderer,
             "size": list(app.options.size),
@@ -95,8 +86,8 @@ class ScriptRunner:
             "sims_ready_s": _round(app.timings.get("sims_ready_s")),
             "frames": app.frames,
             "script_frames": len(step_frames_ms),
-            "frame_ms_mean": _round(sum(step_frames_ms) / len(step_frames_ms) if step_frames_ms else None),
-            "frame_ms_p95": _round(percentile(step_frames_ms, 0.95) if step_frames_ms else None),
+            "frame_ms_mean": stats["mean_ms"],
+            "frame_ms_p95": stats["p95_ms"],
         }
         return {"steps": self.records, "frames": frames, "screenshots": self.shots}
 
