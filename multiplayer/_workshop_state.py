@@ -122,7 +122,8 @@ class State:
     def _apply_propose(self, event: Event, data: dict[str, Any]) -> None:
         self.proposals.append({"id": data["proposal"], "title": data["title"],
                                "description": data.get("description"), "interventions": data["interventions"],
-                               "kpis": data["kpis"], "author_role": event.role, "late": data["late"]})
+                               "kpis": data["kpis"], "author_role": event.role,
+                               "kiosk": event.actor if event.role == "kiosk" else None, "late": data["late"]})
         self.proposal_ids.add(data["proposal"])
         for question in self.proposal_questions:
             self.tallies[question][data["proposal"]] = 0
