@@ -145,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_workshop_commands(sub)
     from game.play_cli import add_play_command
     add_play_command(sub)
+    from game.wall_cli import add_wall_command
+    add_wall_command(sub)
+    from game.review_cli import add_review_command
+    add_review_command(sub)
+    from game.report_cli import add_report_command
+    add_report_command(sub)
     return parser
 
 
