@@ -118,7 +118,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from multiplayer.export import export
     from multiplayer.store import Store
 
-    store = Store(Path(args.db), create=False)
+    store = Store(Path(args.db), create=False, needs_key=False)  # exporting checks no token
     try:
         written = export(store, args.workshop.upper(), Path(args.out))
     finally:

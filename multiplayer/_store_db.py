@@ -97,11 +97,13 @@ def _not_ours(path: Path) -> StoreError:
     return StoreError(f"{path} is not a civictwin workshop database.")
 
 
-def open_database(path: Path | str, *, create: bool, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Connection:
+def open_database(path: Path | str, *, create: bool, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+                  needs_key: bool = True) -> sqlite3.Connection:
     """Open (or with ``create``, make) a workshop database at its latest schema version.
 
     A file that is not ours is refused before anything is written to it (not even the
-    switch to WAL), and so is a database whose secret key file is missing.
+    switch to WAL), and so is a database whose secret key file is missing (unless
+    ``needs_key`` is false: a reader that checks no token).
     """
     path = Path(path)
     if path.is_dir():
@@ -119,7 +121,7 @@ def open_database(path: Path | str, *, create: bool, busy_timeout_ms: int = BUSY
     except sqlite3.Error as exc:
         raise StoreError(f"{path} cannot be opened: {exc}.") from exc
     try:
-        fresh = _check(conn, path)
+        fresh = _check(conn, path, needs_key)
         if fresh:
             _create_key(path)
         _configure(conn, path)
@@ -135,7 +137,7 @@ def open_database(path: Path | str, *, create: bool, busy_timeout_ms: int = BUSY
     return conn
 
 
-def _check(conn: sqlite3.Connection, path: Path) -> bool:
+def _check(conn: sqlite3.Connection, path: Path, needs_key: bool = True) -> bool:
     """Read-only checks; True for an empty database (ours to initialise)."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -150,7 +152,8 @@ def _check(conn: sqlite3.Connection, path: Path) -> bool:
     if version > LATEST_VERSION:
         raise StoreError(f"{path} was written by a newer civictwin (schema version {version}; "
                          f"this one reads up to {LATEST_VERSION}), so update civictwin to open it.")
-    read_key(path)
+    if needs_key:
+        read_key(path)
     return False
 
 

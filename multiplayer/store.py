@@ -39,6 +39,7 @@ from multiplayer._store_db import (
     StoreError,
     backup_path,
     backup_to,
+    key_path,
     open_database,
     read_key,
     write_records,
@@ -51,16 +52,23 @@ __all__ = ["GroupCommitter", "Store", "StoreError"]
 class Store:
     """A workshop database: reads, direct writes, token hashing and backups.
 
-    ``create=False`` refuses a path with no database. Opening runs pending migrations;
+    ``create=False`` refuses a path with no database. ``needs_key=False`` opens a database
+    whose secret key file was not handed over (a planner's copy for the review and the
+    report): everything reads, only :meth:`hash_token` refuses. Opening runs pending migrations;
     a database from a newer civictwin, or a file that is not ours, raises
     :class:`StoreError`. One connection, shared by threads under a lock; the server
     writes through a :class:`GroupCommitter` on the same path.
     """
 
-    def __init__(self, path: Path | str, *, create: bool = True, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    def __init__(self, path: Path | str, *, create: bool = True, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+                 needs_key: bool = True) -> None:
         self.path = Path(path)
-        self._conn = open_database(self.path, create=create, busy_timeout_ms=busy_timeout_ms)
-        self._key = read_key(self.path)
+        self._conn = open_database(self.path, create=create, busy_timeout_ms=busy_timeout_ms, needs_key=needs_key)
+        try:
+            self._key: bytes | None = read_key(self.path) if needs_key or key_path(self.path).exists() else None
+        except BaseException:
+            self._conn.close()
+            raise
         self._db = Database(self._conn, execute_plugins=False)
         self._lock = threading.Lock()
 
@@ -72,6 +80,9 @@ class Store:
 
     def hash_token(self, token: str) -> str:
         """HMAC-SHA256 (hex) of ``token`` under this database's secret key."""
+        if self._key is None:
+            raise StoreError(f"the secret key {key_path(self.path)} of {self.path} is missing, so tokens cannot "
+                             "be checked; restore the key file next to the database.")
         return hmac.new(self._key, token.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def write(self, records: Sequence[Record]) -> None:

@@ -87,7 +87,7 @@ class Replay:
         if not db.is_file():
             raise MultiplayerError(f"there is no workshop database {db}.")
         try:
-            store = Store(db, create=False)
+            store = Store(db, create=False, needs_key=False)
         except MultiplayerError:
             raise
         except Exception as exc:  # sqlite3 errors on a file that is not a database

@@ -172,6 +172,16 @@ def test_a_database_without_its_key_is_refused(db: Path) -> None:
         Store(db)
 
 
+def test_a_copy_without_its_key_still_reads_for_planners_but_checks_no_token(db: Path) -> None:
+    with Store(db) as store:
+        store.write([event(1, "m-00000001")])
+    db.with_name("w.db.key").unlink()
+    with Store(db, create=False, needs_key=False) as store:
+        assert [e["seq"] for e in store.events(CODE)] == [1]
+        with pytest.raises(StoreError, match=r"secret key .* is missing"):
+            store.hash_token("some-token-0123456789")
+
+
 # -- writes ------------------------------------------------------------------------------------------
 
 def test_events_are_append_only(db: Path) -> None:
