@@ -191,11 +191,11 @@ class Replay:
         points: list[ParticipationPoint] = []
         totals = {"phones": 0, "kiosk_sessions": 0, "votes": 0, "proposals": 0}
         position = 0
+        sessions: set[tuple[str, str]] = set()
         for k in range(buckets + 1):
             edge = start + timedelta(seconds=k * bucket_s) if k < buckets else end
             while position < len(events) and events[position][0] <= edge:
-                kind = _counted_as(events[position][1])
-                if kind is not None:
+                for kind in _counted_as(events[position][1], sessions):
                     totals[kind] += 1
                 position += 1
             points.append(ParticipationPoint(edge, **totals))
@@ -217,15 +217,20 @@ class Replay:
         return seen
 
 
-def _counted_as(event: dict[str, Any]) -> str | None:
-    """Which participation total ``event`` adds to, if any."""
+def _counted_as(event: dict[str, Any], sessions: set[tuple[str, str]]) -> list[str]:
+    """Which participation totals ``event`` adds to. A kiosk visit counts at the first event
+    carrying its session id (as the exports number sessions), so a visit whose
+    ``session_start`` stayed offline still counts once; ``sessions`` holds those seen."""
     kind, data = event["type"], event["data"]
+    kinds = []
+    session = data.get("session")
+    if event["role"] == "kiosk" and isinstance(session, str) and (event["actor"], session) not in sessions:
+        sessions.add((event["actor"], session))
+        kinds.append("kiosk_sessions")
     if kind == "joined":
-        return "phones"
-    if kind == "event" and data.get("name") == "session_start":
-        return "kiosk_sessions"
-    if kind == "vote" and data.get("counted") and not data.get("replaced"):
-        return "votes"
-    if kind == "propose":
-        return "proposals"
-    return None
+        kinds.append("phones")
+    elif kind == "vote" and data.get("counted") and not data.get("replaced"):
+        kinds.append("votes")
+    elif kind == "propose":
+        kinds.append("proposals")
+    return kinds

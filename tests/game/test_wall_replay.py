@@ -187,6 +187,8 @@ def test_participation_totals(replay: Replay) -> None:
                                                          counts["proposals"])
     assert (last.votes, last.proposals) == (len(replay.data.votes), len(replay.data.proposals))
     assert last.kiosk_sessions == 3
+    kiosks = {k["id"] for k in replay.data.kiosks}
+    assert last.kiosk_sessions == sum(1 for actor, _ in replay.data.sessions if actor in kiosks)  # as the bundle counts
     assert points[0].at == T0 and last.at == replay.time_at() == replay.moments[-1].at
     for before, after in pairwise(points):
         assert after.at > before.at
