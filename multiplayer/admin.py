@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from multiplayer.protocol import new_token
 from multiplayer.store import Store
 from multiplayer.workshop import Workshop, spec_from_scenario
 from world.frame import LocalFrame
@@ -65,7 +66,7 @@ def create_workshop(db: Path, scenario: str | Path, *, city: Path | None = None,
     store = Store(db, create=True)
     try:
         code = new_code(set(store.workshop_codes()))
-        facilitator_token, view_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+        facilitator_token, view_token = new_token(), new_token()
         _, records = Workshop.create(code, spec, store.hash_token(facilitator_token), store.hash_token(view_token),
                                      now or datetime.now(UTC))
         store.write(records)

@@ -22,7 +22,7 @@ from multiplayer._protocol_fields import PHASES, ROLES, VALIDATORS, FieldError, 
 
 __all__ = [
     "CLIENT_TYPES", "ERROR_CODES", "MAX_FRAME_BYTES", "PHASES", "PROTOCOL_VERSION", "ROLES",
-    "Message", "ProtocolError", "ack", "client_message", "dump", "error", "new_id", "parse", "state_push",
+    "Message", "ProtocolError", "ack", "client_message", "dump", "error", "new_id", "new_token", "parse", "state_push",
     "to_frame",
 ]
 
@@ -73,6 +73,15 @@ _SECRET_FIELDS = frozenset({"token", "resume"})
 def new_id() -> str:
     """A fresh message id: 22 URL-safe characters (128 random bits)."""
     return secrets.token_urlsafe(16)
+
+
+def new_token() -> str:
+    """A fresh secret token: 32 URL-safe characters (192 random bits) that never start
+    with "-", so that ``--token TOKEN`` on a command line is never read as an option."""
+    while True:
+        token = secrets.token_urlsafe(24)
+        if not token.startswith("-"):
+            return token
 
 
 def dump(obj: Mapping[str, Any]) -> str:

@@ -19,7 +19,6 @@ import contextlib
 import gc
 import json
 import logging
-import secrets
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,7 +31,16 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from multiplayer import _http
-from multiplayer.protocol import MAX_FRAME_BYTES, Message, ProtocolError, dump, error, parse, state_push
+from multiplayer.protocol import (
+    MAX_FRAME_BYTES,
+    Message,
+    ProtocolError,
+    dump,
+    error,
+    new_token,
+    parse,
+    state_push,
+)
 from multiplayer.records import Record
 from multiplayer.store import GroupCommitter, Store
 from multiplayer.workshop import Actor, Outcome, Workshop
@@ -94,7 +102,7 @@ def _now() -> datetime:
 
 
 def _new_token() -> str:
-    return secrets.token_urlsafe(24)
+    return new_token()
 
 
 @dataclass

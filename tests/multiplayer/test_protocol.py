@@ -30,6 +30,7 @@ from multiplayer.protocol import (
     client_message,
     dump,
     error,
+    new_token,
     parse,
     state_push,
     to_frame,
@@ -687,3 +688,9 @@ def test_any_fields_under_a_valid_envelope_parse_or_are_refused(type_: str, body
     frame = {**body, "v": 1, "type": type_, "id": "fuzz-0000001"}
     parses_or_refuses(json.dumps(frame))
     parses_or_refuses(json.dumps(frame).encode("utf-8"))
+
+
+def test_tokens_never_start_like_a_command_line_option() -> None:
+    tokens = [new_token() for _ in range(2000)]  # about 1 in 64 token_urlsafe strings starts with "-"
+    assert not any(t.startswith("-") for t in tokens)
+    assert len(set(tokens)) == len(tokens) and all(len(t) == 32 for t in tokens)
