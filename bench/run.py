@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.kiosk import kiosk_rows  # noqa: E402
 from bench.sims import sim_rows  # noqa: E402
+from bench.wall import wall_rows  # noqa: E402
 from bench.workshop import workshop_rows  # noqa: E402
 from world.gltf_read import read_gltf  # noqa: E402
 from world.package import build_city  # noqa: E402
@@ -127,6 +128,10 @@ def main() -> int:
 
         print("rendering the kiosk and its anchor (panda3d-gltf, a node per building)…", file=sys.stderr)
         rows += kiosk_rows(out, Path(tmp))
+
+        print("drawing the wall with 50 proposals and 1,000 votes, and its anchor (shapes drawn one by one)…",
+              file=sys.stderr)
+        rows += wall_rows(out)
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     header = ("figure", "measured", "budget", "ratio")
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
