@@ -38,14 +38,22 @@ $(SYS_STAMP): $(STAMP)
 	fi
 	@touch $@
 
+# With a display: a workshop ready to run (server, the wall with its join QR, a kiosk), then its report.
+# Without one: the same workshop headless (scripted phones, the kiosk's attract tour and a visit
+# offscreen, the wall rendered offscreen), ending with the report; it prints where everything is.
 run: setup
 	$(VENV)/bin/civictwin build-city content/cities/helsinki --out $(CITY_OUT)
 	$(VENV)/bin/civictwin inspect $(CITY_OUT)
 	$(VENV)/bin/civictwin snapshot $(CITY_OUT) --out $(CITY_OUT).png
 	$(VENV)/bin/civictwin sim $(CITY_OUT) --apply content/scenarios/helsinki-centre.example.json --png build/sim
-	rm -rf build/workshop-demo* build/kiosk
-	$(VENV)/bin/civictwin workshop demo --db build/workshop-demo.db --out build/workshop-demo-export --city $(CITY_OUT) \
-	  --kiosk-script content/kiosk/visit.json --kiosk-screenshots build/kiosk
+	rm -rf build/workshop-demo* build/workshop-live* build/workshop-report build/kiosk build/wall
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  $(VENV)/bin/civictwin workshop live --db build/workshop-live.db --city $(CITY_OUT) --report build/workshop-report; \
+	else \
+	  $(VENV)/bin/civictwin workshop demo --db build/workshop-demo.db --out build/workshop-report --city $(CITY_OUT) \
+	    --kiosk-script content/kiosk/attract.json --kiosk-script content/kiosk/visit.json \
+	    --kiosk-screenshots build/kiosk --wall build/wall --report build/workshop-report; \
+	fi
 
 test: setup
 	$(PY) -m pytest

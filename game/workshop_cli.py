@@ -41,9 +41,28 @@ def _cmd_workshop_demo(args: argparse.Namespace) -> int:
         print("civictwin workshop demo: error: --kiosk-script needs --city (the kiosk walks a city package).",
               file=sys.stderr)
         return 2
-    kiosk = (Path(args.kiosk_script), Path(args.kiosk_screenshots)) if args.kiosk_script else None
-    written = run_demo(db, out, city=Path(args.city) if args.city else None, phones=args.phones, kiosk_visit=kiosk)
-    print("Exported: " + ", ".join(str(p) for p in written.values()))
+    run_demo(db, out, city=Path(args.city) if args.city else None, phones=args.phones,
+             kiosk_scripts=[Path(s) for s in args.kiosk_script or ()], kiosk_screenshots=Path(args.kiosk_screenshots),
+             wall=Path(args.wall) if args.wall else None, report=Path(args.report) if args.report else None)
+    return 0
+
+
+def _cmd_workshop_live(args: argparse.Namespace) -> int:
+    import os
+
+    from game.workshop_live import LiveOptions, run_live
+    from multiplayer.errors import MultiplayerError
+
+    db = Path(args.db)
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise MultiplayerError("workshop live opens the wall and a kiosk in windows, and there is no display here; "
+                               "`civictwin workshop demo` runs a workshop headless.")
+    if db.exists():
+        raise MultiplayerError(f"{db} already exists; a live run starts a fresh database, so name a new file.")
+    db.parent.mkdir(parents=True, exist_ok=True)
+    options = LiveOptions(host=args.host, port=args.port, public_url=args.public_url, lan_address=_lan_address(),
+                          fullscreen=args.fullscreen, lang=args.lang)
+    run_live(db, Path(args.city), Path(args.report), options)
     return 0
 
 
@@ -164,20 +183,40 @@ def add_workshop_commands(sub: Any) -> None:
                         help='print {"workshop": code, "facilitator_token": …, "view_token": …}')
     create.set_defaults(run=_cmd_workshop_create)
     demo = wsub.add_parser(
-        "demo", help="run a small scripted workshop on this machine and export it",
+        "demo", help="run a small scripted workshop on this machine, export it and report on it",
         description="Create a workshop in a new database, start a server on a free loopback port, and run "
                     "a facilitator, a kiosk (with its outbox) and phones through propose, vote, reveal and "
-                    "close; then export it. With --city, the kiosk's proposals carry simulated KPI deltas.")
+                    "close; then export it. With --city, the kiosk's proposals carry simulated KPI deltas; "
+                    "--wall, --kiosk-script and --report add the wall, a real kiosk and the report.")
     demo.add_argument("--db", required=True, metavar="FILE", help="a new workshop database to write")
     demo.add_argument("--out", required=True, metavar="DIR", help="where to export the workshop")
     demo.add_argument("--city", metavar="CITY_DIR", help="the city package (for the proposals' KPIs)")
     demo.add_argument("--phones", type=_phones, default=20, metavar="N",
                       help="phones voting (1-200, default 20)")
-    demo.add_argument("--kiosk-script", metavar="FILE.json",
-                      help="also run a kiosk (civictwin play, offscreen) through this script, joined to the workshop")
+    demo.add_argument("--kiosk-script", action="append", metavar="FILE.json",
+                      help="also run a kiosk (civictwin play --kiosk, offscreen) joined to the workshop, playing "
+                           "this script; repeat to play several one after another (the attract tour, a visit)")
     demo.add_argument("--kiosk-screenshots", default="build/kiosk", metavar="DIR",
                       help="where that kiosk writes its screenshots and report.json (default build/kiosk)")
+    demo.add_argument("--wall", metavar="DIR",
+                      help="also run the wall offscreen; it writes wall-<phase>.png for each phase here")
+    demo.add_argument("--report", metavar="DIR", help="build the planner's report (index.html) here at the end")
     demo.set_defaults(run=_cmd_workshop_demo)
+    live = wsub.add_parser(
+        "live", help="run a workshop here with the wall and a kiosk in windows, then build its report",
+        description="Create a workshop in a new database, serve it (phones on the local network join by the "
+                    "QR code on the wall), open the wall with the facilitator's controls and a kiosk, wait until "
+                    "the wall closes, then build the planner's report. Needs a display.")
+    live.add_argument("--db", required=True, metavar="FILE", help="a new workshop database to write")
+    live.add_argument("--city", required=True, metavar="CITY_DIR", help="the city package the kiosk and wall show")
+    live.add_argument("--report", required=True, metavar="DIR", help="where to build the report at the end")
+    live.add_argument("--host", default="0.0.0.0", help="interface to serve on (default 0.0.0.0: the local network)")
+    live.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)")
+    live.add_argument("--public-url", metavar="URL", help="the base URL phones use, when behind a proxy")
+    live.add_argument("--fullscreen", action="store_true",
+                      help="the wall and the kiosk fullscreen, the kiosk in public kiosk mode (two screens)")
+    live.add_argument("--lang", default="en", help="the wall's language (default en)")
+    live.set_defaults(run=_cmd_workshop_live)
     listing = wsub.add_parser("list", help="list the workshops in a database",
                               description="List the workshops of a database with their scenario and size.")
     listing.add_argument("--db", required=True, metavar="FILE")

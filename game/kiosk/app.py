@@ -139,7 +139,9 @@ class KioskApp:
         self.sink = make_sink(options)
         self.session = KioskSession(scenario, self.catalog, sink=self.sink, lang=options.lang,
                                     kiosk_mode=options.kiosk, idle_s=options.idle_s,
-                                    seed=0 if self.scripted else None)
+                                    # A script alone replays the same session ids; joined to a workshop
+                                    # every process needs its own, or two visitors would be one voter.
+                                    seed=0 if self.scripted and options.server is None else None)
         self._icon_textures: dict[str, Any] = {}
         self.hud = Hud(self.base.aspect2d, font=self.fonts[0], bold_font=self.fonts[1],
                        on_action=self.on_action, icon=self._icon, size_px=options.size)
