@@ -9,10 +9,13 @@ Each measurement runs in its own process (one arcade window per process), altern
     python bench/wall.py --measure MODE WxH CITY_DIR      # one run, one JSON line
 
 Modes: ``ours`` (an unchanged board), ``live`` (ours with a new board every 10th frame,
-as when votes stream in: new tallies and a new consensus grid), ``anchor``. A frame is
-timed from clear to ``glFinish`` (the GPU's work included, the screenshot readback not).
-The GL renderer is named so that software-rendered figures (Mesa llvmpipe) are not
-mistaken for a GPU's.
+as when votes stream in: new tallies and a new consensus grid), ``anchor``. Ours are the
+real frame path of the facilitator's :class:`game.wall.window.WallWindow` (a stub feed in
+place of the network), on a clock of 60 frames a second: the feed's poll, the timer
+counting down (a new second every 60th frame), the controls, the canvas painted where it
+changed and copied to the screen. A frame is timed from the poll to ``glFinish`` (the GPU's
+work included, the screenshot readback not). The GL renderer is named so that
+software-rendered figures (Mesa llvmpipe) are not mistaken for a GPU's.
 """
 
 from __future__ import annotations
@@ -98,8 +101,8 @@ def synthetic_state(city: Path | None, proposals: int = 50, per_proposal: int = 
     return state
 
 
-def _boards(state: dict[str, Any], count: int) -> list[Any]:
-    """``count`` boards of ``state`` with one more vote each (a vote stream)."""
+def _boards(state: dict[str, Any], count: int) -> list[tuple[dict[str, Any], Any]]:
+    """``count`` states from ``state`` with one more vote each (a vote stream), each with its board."""
     from game.wall.board import board_from_state
 
     now = datetime(2026, 6, 21, 12, 0, 5, tzinfo=UTC)
@@ -107,7 +110,7 @@ def _boards(state: dict[str, Any], count: int) -> list[Any]:
     boards = []
     question = next(q["id"] for q in state["questions"] if q["kind"] == "proposal")
     for step in range(count):
-        boards.append(board_from_state(state, now + timedelta(seconds=step)))
+        boards.append((state, board_from_state(state, now + timedelta(seconds=step))))
         state = json.loads(json.dumps(state))
         tally = state["tallies"][question]
         tally[rng.choice(sorted(tally))] += 1
@@ -146,41 +149,67 @@ def _naive_map(renderer: Any, board: Any) -> None:
             polygon(intervention_shape(intervention), proposal.colour)
 
 
+class _Feed:
+    """A :class:`game.wall.live.LiveFeed` with no network: hands over the states it is given."""
+
+    role = "facilitator"
+    connected = True
+    fatal = None
+
+    def __init__(self) -> None:
+        self.pending: tuple[dict[str, Any], Any] | None = None
+
+    def poll(self) -> Any:
+        from game.wall.live import Change
+
+        pending, self.pending = self.pending, None
+        return Change(pending[0] if pending else None, pending[1] if pending else None, False)
+
+
 def measure(mode: str, size: tuple[int, int], city: Path) -> dict[str, Any]:
     """One run: frame times in ms of ``mode`` at ``size`` (see the module docstring)."""
     import os
     import time
 
     os.environ["ARCADE_HEADLESS"] = "1"
-    import arcade
-
     from game.wall.basemap import load_basemap
-    from game.wall.render import BoardRenderer
+    from game.wall.window import WallOptions, WallWindow
 
-    window = arcade.Window(*size, visible=False, vsync=False)
     state = synthetic_state(city)
+    basemap = load_basemap(city, state["area_m"])
+    feed: Any = _Feed()
+    window = WallWindow(WallOptions(size, offscreen=True, join_url="http://192.168.1.20:8765/?w=BENCH1"), feed,
+                        lambda _state: basemap)
     boards = _boards(state, 1 + _FRAMES[mode] // 10 + 2)
-    renderer = BoardRenderer(load_basemap(city, state["area_m"]), size, join_url="http://192.168.1.20:8765/?w=BENCH1",
-                             controls=True)
-    now = datetime(2026, 6, 21, 12, 0, 5, tzinfo=UTC)
+    start = datetime(2026, 6, 21, 12, 0, 5, tzinfo=UTC)
+    feed.pending = boards[0]
+    window.update_state(start, 0.0)  # the first board makes the renderer
+    renderer = window.renderer
+    assert renderer is not None
     times_ms = []
     for frame in range(_WARM_FRAMES[mode] + _FRAMES[mode]):
-        board = boards[frame // 10 + 1] if mode == "live" else boards[0]
+        now_s = (frame + 1) / 60.0
+        now = start + timedelta(seconds=now_s)
+        if mode == "live" and frame % 10 == 0:
+            feed.pending = boards[frame // 10 + 1]
         started = time.perf_counter()
-        renderer.clear()
         if mode == "anchor":
+            board = boards[0][1]
+            renderer.clear()
             _naive_map(renderer, board)
             renderer.draw_panels(board, now)
         else:
-            renderer.draw(board, now)
+            window.update_state(now, now_s)
+            window.draw_frame(now)
         window.ctx.finish()
         if frame >= _WARM_FRAMES[mode]:
             times_ms.append((time.perf_counter() - started) * 1000.0)
     quantiles = statistics.quantiles(times_ms, n=20)
+    board = boards[0][1]
     return {"mode": mode, "size": list(size), "renderer": window.ctx.info.RENDERER, "frames": len(times_ms),
-            "p50_ms": statistics.median(times_ms), "p95_ms": quantiles[18],
-            "interventions": sum(len(p.interventions) for p in boards[0].ranking),
-            "proposals": len(boards[0].ranking), "votes": sum(p.votes for p in boards[0].ranking)}
+            "p50_ms": statistics.median(times_ms), "p95_ms": quantiles[18], "max_ms": max(times_ms),
+            "interventions": sum(len(p.interventions) for p in board.ranking),
+            "proposals": len(board.ranking), "votes": sum(p.votes for p in board.ranking)}
 
 
 def _run(mode: str, size: tuple[int, int], city: Path) -> dict[str, Any]:

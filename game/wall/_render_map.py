@@ -1,15 +1,18 @@
-"""The wall's GPU pieces: coloured triangle meshes, and the map drawn from them.
+"""The wall's GPU pieces: coloured triangle meshes, pictures kept in textures, and the map.
 
 Everything on the wall that is not text is triangles with a colour per vertex, drawn by
 one tiny shader that maps positions to the screen with a scale and an offset: the map in
 local metres, the panels in window pixels. The basemap is uploaded once; the proposals'
 shapes when the set of proposals (or the highlight) changes, each proposal triangulated
-once and kept; the consensus cells when the consensus grid changes. A frame is then a
-handful of draw calls whatever the number of proposals and votes.
+once and kept; the consensus cells when the consensus grid changes.
+
+The basemap and the map with its proposals are kept in :class:`~game.wall._layers.Layer`
+textures; the map is drawn again only where a new board changed it.
 """
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -17,11 +20,12 @@ from typing import Any
 import numpy as np
 import shapely
 
+from game.wall._layers import Layer, clear_colour
 from game.wall.basemap import LAYERS, Basemap, triangulate
 from game.wall.colours import LAYER_COLOURS
 from game.wall.consensus import Consensus, intervention_shape
 
-__all__ = ["CONSENSUS_RAMP", "MapPainter", "Mesh", "clear_colour", "quads", "support_colours"]
+__all__ = ["CONSENSUS_RAMP", "MapPainter", "Mesh", "quads", "support_colours"]
 
 _VERTEX_SHADER = """
 #version 330
@@ -107,27 +111,19 @@ class Mesh:
         self._geometry.render(self._program, vertices=self.vertices)
 
 
-def clear_colour(colour: Sequence[int]) -> None:
-    """Clear the bound framebuffer's colour only: the wall draws no depth, and clearing a
-    1080p depth buffer too costs a software renderer more than drawing the whole wall."""
-    import pyglet.gl as gl
-
-    gl.glClearColor(colour[0] / 255.0, colour[1] / 255.0, colour[2] / 255.0, 1.0)
-    gl.glClear(gl.GL_COLOR_BUFFER_BIT)
-
-
-def quads(rects: Sequence[tuple[float, float, float, float]], colours: Sequence[Sequence[int]]
-          ) -> tuple[np.ndarray, np.ndarray]:
+def quads(rects: Sequence[tuple[float, float, float, float]] | np.ndarray,
+          colours: Sequence[Sequence[int]] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Triangles of axis-aligned rectangles ``(left, bottom, right, top)``, each with an
     RGBA colour: positions (6N, 2) and colours (6N, 4)."""
-    if not rects:
+    if not len(rects):
         return np.zeros((0, 2), np.float32), np.zeros((0, 4), np.uint8)
     r = np.asarray(rects, dtype=np.float32)
     left, bottom, right, top = r[:, 0], r[:, 1], r[:, 2], r[:, 3]
     xs = np.stack([left, right, right, left, right, left], axis=1)
     ys = np.stack([bottom, bottom, top, bottom, top, top], axis=1)
     positions = np.stack([xs, ys], axis=2).reshape(-1, 2)
-    rgba = np.asarray([tuple(c) + (255,) * (4 - len(c)) for c in colours], dtype=np.uint8)
+    rgba = colours if isinstance(colours, np.ndarray) else np.asarray(
+        [tuple(c) + (255,) * (4 - len(c)) for c in colours], dtype=np.uint8)
     return positions, np.repeat(rgba, 6, axis=0)
 
 
@@ -143,67 +139,12 @@ def _triangles_of(shapes: Iterable[shapely.Geometry]) -> np.ndarray:
     return triangulate(list(shapes)).reshape(-1, 2)
 
 
-class _Layer:
-    """A picture of part of the screen kept in a texture: drawn into once, blitted each frame."""
-
-    def __init__(self, ctx: Any, size_px: tuple[int, int]) -> None:
-        self._ctx = ctx
-        self.size_px = size_px
-        self.texture = ctx.texture(size_px, components=4, filter=(ctx.NEAREST, ctx.NEAREST))
-        self.fbo = ctx.framebuffer(color_attachments=[self.texture])
-        self._program = _blit_program(ctx)
-        self._geometry: Any = None
-        self._rect: Any = None
-
-    def blit(self, rect: tuple[float, float, float, float], window_px: tuple[int, int]) -> None:
-        """Draw the texture over ``rect`` (left, bottom, width, height in window pixels), opaque."""
-        from arcade.gl import BufferDescription
-
-        if rect != self._rect:
-            left, bottom, width, height = rect
-            x1, y1 = left + width, bottom + height
-            data = np.asarray([[left, bottom, 0, 0], [x1, bottom, 1, 0], [x1, y1, 1, 1],
-                               [left, bottom, 0, 0], [x1, y1, 1, 1], [left, y1, 0, 1]], dtype=np.float32)
-            buffer = self._ctx.buffer(data=data.tobytes())
-            self._geometry = self._ctx.geometry([BufferDescription(buffer, "2f 2f", ["in_pos", "in_uv"])],
-                                                mode=self._ctx.TRIANGLES)
-            self._rect = rect
-        w, h = window_px
-        self._program["u_scale"] = (2.0 / w, 2.0 / h)
-        self._program["u_offset"] = (-1.0, -1.0)
-        self.texture.use(0)
-        self._ctx.disable(self._ctx.BLEND)
-        self._geometry.render(self._program)
-
-
-_BLIT_VERTEX = """
-#version 330
-uniform vec2 u_scale;
-uniform vec2 u_offset;
-in vec2 in_pos;
-in vec2 in_uv;
-out vec2 v_uv;
-void main() {
-    gl_Position = vec4(in_pos * u_scale + u_offset, 0.0, 1.0);
-    v_uv = in_uv;
-}
-"""
-_BLIT_FRAGMENT = """
-#version 330
-uniform sampler2D u_texture;
-in vec2 v_uv;
-out vec4 f_colour;
-void main() { f_colour = texture(u_texture, v_uv); }
-"""
-_BLIT_PROGRAMS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-
-
-def _blit_program(ctx: Any) -> Any:
-    program = _BLIT_PROGRAMS.get(ctx)
-    if program is None:
-        program = _BLIT_PROGRAMS[ctx] = ctx.program(vertex_shader=_BLIT_VERTEX, fragment_shader=_BLIT_FRAGMENT)
-        program["u_texture"] = 0
-    return program
+def _overlap(a: Sequence[float] | None, b: Sequence[float] | None) -> tuple[float, float, float, float] | None:
+    """Where boxes ``a`` and ``b`` (x0, y0, x1, y1) overlap; None where either is None or they do not."""
+    if a is None or b is None:
+        return None
+    box = (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
+    return box if box[0] <= box[2] and box[1] <= box[3] else None
 
 
 class MapPainter:
@@ -221,12 +162,13 @@ class MapPainter:
         self._base = Mesh(ctx)
         self._consensus = Mesh(ctx)
         self._proposals = Mesh(ctx)
-        self._per_proposal: dict[tuple[str, str], Any] = {}
+        self._per_proposal: dict[str, Any] = {}
         self._proposals_key: Any = None
         self._consensus_shown: Consensus | None = None
-        self._base_layer: _Layer | None = None
-        self._map_layer: _Layer | None = None
-        self._dirty = True
+        self._base_layer: Layer | None = None
+        self._map_layer: Layer | None = None
+        #: The part of the area (metres: x0, y0, x1, y1) that the map picture shows wrong now.
+        self._stale_m: tuple[float, float, float, float] | None = basemap.area_m
         #: How often the map picture was drawn again (the benchmark reports it).
         self.redraws = 0
         min_x, min_y, max_x, max_y = basemap.area_m
@@ -237,47 +179,66 @@ class MapPainter:
             colours.append(np.repeat(np.asarray([(*LAYER_COLOURS[layer], 255)], np.uint8), len(triangles), axis=0))
         self._base.set(np.concatenate(parts), np.concatenate(colours))
 
-    def _proposal_triangles(self, proposal: Any) -> tuple[np.ndarray, np.ndarray, tuple[float, float] | None]:
-        """A proposal's halo and fill triangles (metres), clipped to the area, and the middle
-        of its largest shape; kept per proposal and content (a proposal never changes)."""
-        key = (proposal.id, repr(proposal.interventions))
-        cached = self._per_proposal.get(key)
-        if cached is None:
+    def _proposal_triangles(self, proposal: Any) -> tuple[np.ndarray, np.ndarray, tuple[float, float] | None,
+                                                          tuple[float, float, float, float] | None]:
+        """A proposal's halo and fill triangles (metres), clipped to the area, the middle of
+        its largest shape and the bounds of all of it (the halo holds the fill); kept per
+        proposal and content (a proposal never changes)."""
+        cached = self._per_proposal.get(proposal.id)
+        if cached is None or cached[0] != proposal.interventions:
             shapes = [shapely.intersection(intervention_shape(i), self._area) for i in proposal.interventions]
             shapes = [s for s in shapes if not s.is_empty]
             halos = [shapely.buffer(s, _HALO_M, quad_segs=3) for s in shapes]
             largest = max(shapes, key=lambda s: s.area, default=None)
             point = None if largest is None else shapely.point_on_surface(largest)
-            cached = self._per_proposal[key] = (_triangles_of(shapely.intersection(h, self._area) for h in halos),
-                                                _triangles_of(shapes), None if point is None else (point.x, point.y))
-        return cached
+            halo = _triangles_of(shapely.intersection(h, self._area) for h in halos)
+            bounds = (*halo.min(axis=0).tolist(), *halo.max(axis=0).tolist()) if len(halo) else None
+            cached = self._per_proposal[proposal.id] = (
+                proposal.interventions, halo, _triangles_of(shapes), None if point is None else (point.x, point.y),
+                bounds)
+        return cached[1:]
 
     def anchor_m(self, proposal: Any) -> tuple[float, float] | None:
         """Where to label ``proposal`` on the map (local metres): the middle of its shapes
         inside the area, None when none of them is."""
         return self._proposal_triangles(proposal)[2]
 
+    def _stale(self, box_m: Sequence[float] | None) -> None:
+        """Mark ``box_m`` (x0, y0, x1, y1 in metres) of the map picture to be drawn again."""
+        if box_m is None:
+            return
+        now = self._stale_m
+        self._stale_m = tuple(box_m) if now is None else (  # type: ignore[assignment]
+            min(now[0], box_m[0]), min(now[1], box_m[1]), max(now[2], box_m[2]), max(now[3], box_m[3]))
+
     def _update_proposals(self, ranking: Sequence[Any], highlight: set[str] | None) -> None:
         key = (tuple((p.id, p.colour, len(p.interventions)) for p in ranking),
                None if highlight is None else frozenset(highlight))
         if key == self._proposals_key:
             return
-        self._proposals_key = key
-        self._dirty = True
-        halos, fills, halo_colours, fill_colours = [], [], [], []
-        # Drawn lowest-ranked first, so the leaders lie on top where shapes overlap.
-        for proposal in reversed(ranking):
-            halo, fill, _ = self._proposal_triangles(proposal)
-            dimmed = highlight is not None and proposal.id not in highlight
-            alpha = _DIMMED_ALPHA if dimmed else 255
-            halos.append(halo)
-            fills.append(fill)
-            halo_colours.append(np.repeat(np.asarray([(*HALO[:3], alpha // 3 if dimmed else HALO[3])], np.uint8),
-                                          len(halo), axis=0))
-            fill_colours.append(np.repeat(np.asarray([(*proposal.colour, alpha)], np.uint8), len(fill), axis=0))
-        # All halos under all fills: neighbouring proposals keep their outline.
-        positions = np.concatenate(halos + fills) if ranking else np.zeros((0, 2), np.float32)
-        colours = np.concatenate(halo_colours + fill_colours) if ranking else np.zeros((0, 4), np.uint8)
+        shown, self._proposals_key = self._proposals_key, key
+        drawn = [self._proposal_triangles(p) for p in ranking]  # halo, fill, anchor, bounds
+        if shown is None or shown[1] != key[1] or sorted(shown[0]) != sorted(key[0]):
+            self._stale(self.basemap.area_m)
+        else:
+            # Only the order changed: a pixel looks different only where two proposals whose
+            # order flipped both lie (one of each such pair moved).
+            before = {entry[0]: index for index, entry in enumerate(shown[0])}
+            for i, proposal in enumerate(ranking):
+                if shown[0][i] != key[0][i]:
+                    for j, other in enumerate(ranking):
+                        if j != i and (i < j) != (before[proposal.id] < before[other.id]):
+                            self._stale(_overlap(drawn[i][3], drawn[j][3]))
+        # Drawn lowest-ranked first, so the leaders lie on top where shapes overlap; all halos
+        # under all fills, so that neighbouring proposals keep their outline.
+        order = range(len(ranking) - 1, -1, -1)
+        dimmed = [highlight is not None and ranking[i].id not in highlight for i in order]
+        pieces = [drawn[i][0] for i in order] + [drawn[i][1] for i in order]
+        rgba = ([(*HALO[:3], _DIMMED_ALPHA // 3 if d else HALO[3]) for d in dimmed]
+                + [(*ranking[i].colour, _DIMMED_ALPHA if d else 255) for i, d in zip(order, dimmed, strict=True)])
+        positions = np.concatenate(pieces) if ranking else np.zeros((0, 2), np.float32)
+        colours = (np.repeat(np.asarray(rgba, np.uint8), [len(piece) for piece in pieces], axis=0) if ranking
+                   else np.zeros((0, 4), np.uint8))
         self._proposals.set(positions, colours)
 
     def _update_consensus(self, consensus: Consensus | None) -> None:
@@ -287,40 +248,72 @@ class MapPainter:
                                   and np.array_equal(consensus.support, shown.support)):
             return
         self._consensus_shown = consensus
-        self._dirty = True
-        cells = consensus.cells() if consensus is not None else []
+        if (consensus is None or shown is None or consensus.cell_m != shown.cell_m or consensus.area_m != shown.area_m
+                or consensus.support.shape != shown.support.shape or consensus.max_support != shown.max_support):
+            self._stale(self.basemap.area_m)
+        else:
+            # The same scale of colours: only the cells whose support changed look different.
+            rows, cols = np.nonzero(consensus.support != shown.support)
+            min_x, min_y = consensus.area_m[:2]
+            cell = consensus.cell_m
+            self._stale((min_x + cols.min() * cell, min_y + rows.min() * cell, min_x + (cols.max() + 1) * cell,
+                         min_y + (rows.max() + 1) * cell))
         top = consensus.max_support if consensus is not None else 0.0
-        if not cells or top <= 0:
+        if consensus is None or top <= 0:
             self._consensus.set(np.zeros((0, 2), np.float32), np.zeros((0, 4), np.uint8))
             return
-        array = np.asarray(cells, dtype=np.float64)
-        positions, _ = quads([(c[0], c[1], c[2], c[3]) for c in cells], [(0, 0, 0, 0)] * len(cells))
-        self._consensus.set(positions, np.repeat(support_colours(array[:, 4] / top), 6, axis=0))
+        # The cells of Consensus.cells(), in its order, without a Python tuple per cell.
+        rows, cols = np.nonzero(consensus.support > 0)
+        min_x, min_y, max_x, max_y = consensus.area_m
+        cell = consensus.cell_m
+        boxes = np.stack([min_x + cols * cell, min_y + rows * cell, np.minimum(max_x, min_x + (cols + 1) * cell),
+                          np.minimum(max_y, min_y + (rows + 1) * cell)], axis=1)
+        self._consensus.set(quads(boxes, np.zeros((len(boxes), 4), np.uint8))[0],
+                            np.repeat(support_colours(consensus.support[rows, cols] / top), 6, axis=0))
+
+    def update(self, board: Any, size_px: tuple[float, float], *, highlight: set[str] | None = None,
+               show_consensus: bool = True) -> Layer:
+        """The picture of ``board`` on the basemap at ``size_px`` (the area fills it), drawn
+        again only when the consensus or the proposals shown changed."""
+        self._update_consensus(board.consensus if show_consensus else None)
+        self._update_proposals(board.ranking, highlight)
+        size = (max(1, int(size_px[0])), max(1, int(size_px[1])))
+        scale, offset = self.transform((0, 0, *size), size)
+        if self._map_layer is None or self._base_layer is None or self._map_layer.size_px != size:
+            self._base_layer, self._map_layer = Layer(self._ctx, size), Layer(self._ctx, size)
+            with self._base_layer.drawing():
+                clear_colour(GROUND)
+                self._base.draw(scale, offset, blend=False)
+            self._stale(self.basemap.area_m)
+        if self._stale_m is not None:
+            # Draw again only the stale part: the scissor keeps every other pixel as it is, and
+            # a pixel inside comes out as a whole redraw would give it.
+            region = self._pixels(self._stale_m, size)
+            if region is not None:
+                self._base_layer.copy_into(self._map_layer, region, region)
+                with self._map_layer.drawing(region):
+                    self._consensus.draw(scale, offset)
+                    self._proposals.draw(scale, offset)
+            self._stale_m = None
+            self.redraws += 1
+        return self._map_layer
+
+    def _pixels(self, box_m: Sequence[float], size_px: tuple[int, int]) -> tuple[int, int, int, int] | None:
+        """The pixels (left, bottom, width, height) of a map picture of ``size_px`` that
+        show ``box_m`` (x0, y0, x1, y1 in metres), with one more all round; None if none."""
+        min_x, min_y, max_x, max_y = self.basemap.area_m
+        kx, ky = size_px[0] / (max_x - min_x), size_px[1] / (max_y - min_y)
+        left, bottom = max(0, math.floor((box_m[0] - min_x) * kx) - 1), max(0, math.floor((box_m[1] - min_y) * ky) - 1)
+        right = min(size_px[0], math.ceil((box_m[2] - min_x) * kx) + 1)
+        top = min(size_px[1], math.ceil((box_m[3] - min_y) * ky) + 1)
+        return (left, bottom, right - left, top - bottom) if right > left and top > bottom else None
 
     def draw(self, board: Any, rect: tuple[float, float, float, float], window_px: tuple[int, int], *,
              highlight: set[str] | None = None, show_consensus: bool = True) -> None:
         """Draw ``board`` on the basemap into ``rect`` (left, bottom, width, height in
-        window pixels; the area fills it) of a window of ``window_px``."""
-        self._update_consensus(board.consensus if show_consensus else None)
-        self._update_proposals(board.ranking, highlight)
-        size = (max(1, int(rect[2])), max(1, int(rect[3])))
-        if self._map_layer is None or self._map_layer.size_px != size:
-            self._base_layer, self._map_layer = _Layer(self._ctx, size), _Layer(self._ctx, size)
-            scale, offset = self.transform((0, 0, *size), size)
-            with self._base_layer.fbo.activate() as fbo:
-                fbo.clear(color=GROUND)
-                self._base.draw(scale, offset, blend=False)
-            self._dirty = True
-        if self._dirty:
-            scale, offset = self.transform((0, 0, *size), size)
-            assert self._base_layer is not None
-            with self._map_layer.fbo.activate():
-                self._base_layer.blit((0, 0, *size), size)
-                self._consensus.draw(scale, offset)
-                self._proposals.draw(scale, offset)
-            self._dirty = False
-            self.redraws += 1
-        self._map_layer.blit(rect, window_px)
+        window pixels; the area fills it) of the bound framebuffer, a window of ``window_px``."""
+        self.update(board, (rect[2], rect[3]), highlight=highlight, show_consensus=show_consensus
+                    ).blit(rect, window_px)
 
     def transform(self, rect: tuple[float, float, float, float], window_px: tuple[int, int]
                   ) -> tuple[tuple[float, float], tuple[float, float]]:

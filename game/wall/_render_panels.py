@@ -1,9 +1,11 @@
 """The wall's panels: header, timer, join QR code, counters, tallies and ranking.
 
-Text is a set of cached :class:`arcade.Text` objects in one pyglet batch (:class:`TextSlots`):
-a slot is created once and changed only when its words, place or colour change, so a
-frame that shows the same board re-lays out no text at all. Boxes, bars and swatches are
-rectangles collected per frame and uploaded to one :class:`Mesh` only when they differ.
+Each section is a :class:`Part`: its text is a set of cached :class:`arcade.Text` objects in
+one pyglet batch (:class:`TextSlots`), a slot created once and changed only when its
+words, place or colour change, so a frame that shows the same board re-lays out no text
+at all; its boxes, bars and swatches are rectangles collected per frame and uploaded to
+one :class:`Mesh` only when they differ. What a part put in a frame is its signature: the
+wall keeps each part's picture and draws the part again only when that changes.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ import numpy as np
 
 from game.wall._render_map import Mesh, quads
 
-__all__ = ["FONT", "Rects", "TextSlots", "Theme", "draw_tallies", "fit", "format_timer", "kpi_chips", "qr_rects",
-           "text_width_px"]
+__all__ = ["FONT", "Part", "Rects", "TextSlots", "Theme", "draw_tallies", "fit", "format_timer", "kpi_chips",
+           "qr_rects", "text_width_px"]
 
 FONT = "DejaVu Sans"
 _FONT_DIR = "/usr/share/fonts/truetype/dejavu"
@@ -182,7 +184,7 @@ class TextSlots:
 
         self.batch = pyglet.graphics.Batch()
         self._slots: dict[str, Any] = {}
-        self._shown: set[str] = set()
+        self._shown: dict[str, tuple[Any, ...]] = {}  # what was put this frame, by slot
         self._visible: set[str] = set()
 
     def put(self, key: str, text: str, x: float, y: float, size_pt: float, colour: Sequence[int], *,
@@ -195,6 +197,7 @@ class TextSlots:
         rgba = (int(colour[0]), int(colour[1]), int(colour[2]), int(colour[3]) if len(colour) == 4 else 255)
         size_pt = round(size_pt, 1)
         x, y = round(x), round(y)
+        self._shown[key] = (text, x, y, size_pt, rgba, bold, anchor_x, anchor_y, width)
         if slot is None:
             slot = self._slots[key] = arcade.Text(
                 text, x, y, rgba, size_pt, font_name=FONT, bold=bold, anchor_x=anchor_x, anchor_y=anchor_y,
@@ -213,19 +216,26 @@ class TextSlots:
         if key not in self._visible:
             slot.visible = True
             self._visible.add(key)
-        self._shown.add(key)
         return slot
 
     def hide(self, key: str) -> None:
         """Take back a :meth:`put` of this frame."""
-        self._shown.discard(key)
+        self._shown.pop(key, None)
 
-    def draw(self) -> None:
-        """Hide the slots not put since the last draw, then draw the batch."""
-        for key in self._visible - self._shown:
+    def signature(self) -> tuple[Any, ...]:
+        """What was put this frame (equal signatures draw the same)."""
+        return tuple(self._shown.items())
+
+    def finish(self) -> None:
+        """End the frame without drawing: hide the slots not put since the last frame."""
+        for key in self._visible - self._shown.keys():
             self._slots[key].visible = False
         self._visible = set(self._shown)
-        self._shown.clear()
+        self._shown = {}
+
+    def draw(self) -> None:
+        """:meth:`finish` the frame, then draw the batch."""
+        self.finish()
         self.batch.draw()
 
 
@@ -242,6 +252,14 @@ class Rects:
         if right > left and top > bottom:
             self._items.append(((left, bottom, right, top), tuple(colour)))
 
+    def signature(self) -> tuple[Any, ...]:
+        """The rectangles added this frame."""
+        return tuple(self._items)
+
+    def discard(self) -> None:
+        """End the frame without drawing."""
+        self._items = []
+
     def draw(self, window_px: tuple[int, int]) -> None:
         if self._items != self._uploaded:
             self._mesh.set(*quads([r for r, _ in self._items], [c for _, c in self._items]))
@@ -251,6 +269,27 @@ class Rects:
         w, h = window_px
         # Blending costs a software renderer dearly over large cards: skip it when every box is opaque.
         self._mesh.draw((2.0 / w, 2.0 / h), (-1.0, -1.0), blend=not self._opaque)
+
+
+class Part:
+    """A region of the wall with its own boxes and texts (the header, a card, the controls).
+    Each frame puts what the region shows, then draws it (:meth:`draw`) or, where a kept
+    picture of the region still shows the same :meth:`signature`, drops it (:meth:`drop`)."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.texts, self.rects = TextSlots(), Rects(ctx)
+
+    def signature(self) -> tuple[Any, ...]:
+        return self.rects.signature(), self.texts.signature()
+
+    def draw(self, window_px: tuple[int, int]) -> None:
+        """The boxes, then the texts over them, into the bound framebuffer."""
+        self.rects.draw(window_px)
+        self.texts.draw()
+
+    def drop(self) -> None:
+        self.rects.discard()
+        self.texts.finish()
 
 
 def draw_tallies(lay: Any, t: TextSlots, rects: Rects, board: Any, lang: str) -> None:

@@ -3,9 +3,12 @@
 Each frame the window asks its :class:`game.wall.live.LiveFeed` what is new, counts the
 timer down from the state's end time, and draws the board with a
 :class:`game.wall.render.BoardRenderer`, the facilitator's controls when it joined as the
-facilitator, and a banner while the server is away. Offscreen (tests, ``make run`` on a
-machine with no display) the same frame is drawn in a plain loop, only when something on
-it changed, and written to PNG files once per phase.
+facilitator, and a banner while the server is away. The board and the controls are
+painted into the renderer's canvas only when they change (a new board, the timer's next
+second, a button's state); every frame copies the canvas to the screen, then lays the
+banner over it. Offscreen (tests, ``make run`` on a machine with no display) the same
+frame is drawn in a plain loop, only when something on it changed, and written to PNG
+files once per phase.
 """
 
 from __future__ import annotations
@@ -23,8 +26,7 @@ from typing import Any
 
 import arcade
 
-from game.wall._render_panels import Rects as _Rects
-from game.wall._render_panels import TextSlots, Theme, fit, format_timer, load_fonts
+from game.wall._render_panels import Part, Theme, fit, format_timer, load_fonts
 from game.wall.board import board_summary
 from game.wall.controls import Controls
 from game.wall.live import LiveFeed
@@ -69,9 +71,11 @@ class WallWindow(arcade.Window):
 
     def __init__(self, options: WallOptions, feed: LiveFeed, basemap_for: Callable[[dict[str, Any]], Any]) -> None:
         width, height = options.size
+        # No multisampling: the wall is drawn into a canvas and copied to the screen (a copy into
+        # a multisampled framebuffer is not allowed), and nothing on it has slanted edges.
         super().__init__(width, height, "civictwin wall", fullscreen=options.fullscreen,
                          visible=not options.offscreen, resizable=not options.offscreen, update_rate=1 / 60,
-                         draw_rate=1 / 60, vsync=not options.offscreen)
+                         draw_rate=1 / 60, vsync=not options.offscreen, antialiasing=False)
         load_fonts()
         self.options = options
         self.feed = feed
@@ -89,10 +93,10 @@ class WallWindow(arcade.Window):
         self._stop = False
         self.exit_reason: str | None = None
         self._started_s = time.monotonic()
-        self._overlay_texts, self._overlay = TextSlots(), _Rects(self.ctx)
-        self._controls_texts, self._controls_rects = TextSlots(), _Rects(self.ctx)
+        self._overlay, self._controls_part = Part(self.ctx), Part(self.ctx)
         self._button_rects: list[tuple[str, tuple[float, float, float, float]]] = []
         self._frame_key: Any = None
+        self._painted: tuple[BoardRenderer, Any, Any] | None = None  # what the canvas shows
 
     # The controls follow whichever client the feed holds now (it may have fallen back).
     def _send(self, msg_type: str, **body: Any) -> str:
@@ -145,20 +149,28 @@ class WallWindow(arcade.Window):
                                       join_url=self.options.join_url, controls=self.facilitator)
 
     def draw_frame(self, now: datetime) -> None:
-        if self.renderer is not None:
-            self.renderer.clear()
+        renderer = self.renderer
+        if renderer is not None and self._shown_board is not None:
+            # The canvas is painted again only when the board shown (a new one, or the timer's
+            # next second) or a button's state changed; each of its parts only if it differs.
+            board, buttons = self._shown_board, (self.facilitator, tuple(self.controls.summary().items()))
+            painted = self._painted
+            if painted is None or painted[0] is not renderer or painted[1] is not board or painted[2] != buttons:
+                extra = []
+                if self.facilitator and renderer.layout.controls is not None:
+                    extra.append(("controls", renderer.layout.controls, self._fill_controls()))
+                renderer.paint(board, now, extra)
+                self._painted = (renderer, board, buttons)
+            renderer.show()
         else:
             self.clear()
-        if self.renderer is not None and self._shown_board is not None:
-            self.renderer.draw(self._shown_board, now)
-            if self.facilitator and self.renderer.layout.controls is not None:
-                self._draw_controls()
         if not self.feed.connected:
             self._draw_banner(_AWAY if self._ever_connected or self.board is not None else _CONNECTING)
 
-    def _draw_controls(self) -> None:
+    def _fill_controls(self) -> Part:
+        """The facilitator's buttons, as they should be drawn now (and where they are, for clicks)."""
         assert self.renderer is not None and self.renderer.layout.controls is not None
-        lay, rects, texts = self.renderer.layout, self._controls_rects, self._controls_texts
+        lay, rects, texts = self.renderer.layout, self._controls_part.rects, self._controls_part.texts
         left, bottom, width, height = self.renderer.layout.controls
         shown = self.controls.shown(self._shown_board)
         gap = lay.px(10)
@@ -186,19 +198,17 @@ class WallWindow(arcade.Window):
         if refusal:
             texts.put("controls.refusal", fit(refusal, lay.pt(13), width), left, bottom + lay.px(6), lay.pt(13),
                       Theme.bad)
-        rects.draw(self.renderer.size_px)
-        texts.draw()
+        return self._controls_part
 
     def _draw_banner(self, words: str) -> None:
         width, height = self.get_size()
         s = min(width / 1920, height / 1080)
         band = max(40, round(64 * s))
-        self._overlay.add(0, 0, width, height, (8, 9, 12, 170))
-        self._overlay.add(0, height / 2 - band, width, height / 2 + band, (150, 36, 36, 255))
-        self._overlay.draw((width, height))
-        self._overlay_texts.put("banner", words, width / 2, height / 2, max(14.0, 34 * s), (255, 255, 255, 255),
+        self._overlay.rects.add(0, 0, width, height, (8, 9, 12, 170))
+        self._overlay.rects.add(0, height / 2 - band, width, height / 2 + band, (150, 36, 36, 255))
+        self._overlay.texts.put("banner", words, width / 2, height / 2, max(14.0, 34 * s), (255, 255, 255, 255),
                                 bold=True, anchor_x="center", anchor_y="center")
-        self._overlay_texts.draw()
+        self._overlay.draw((width, height))
 
     # -- files --------------------------------------------------------------------------------------
     def write_state(self) -> None:
