@@ -1,12 +1,32 @@
-"""argparse value types shared by the ``civictwin`` subcommands: a bounded number with a
-sentence when it is not one (argparse turns it into a usage error, exit status 2)."""
+"""argparse value types and usage checks shared by the ``civictwin`` subcommands: a
+bounded number with a sentence when it is not one (argparse turns it into a usage error,
+exit status 2), the language check, and how a usage problem is reported."""
 
 from __future__ import annotations
 
 import argparse
+import re
+import sys
 from collections.abc import Callable
 
-__all__ = ["bounded", "window_size"]
+__all__ = ["bounded", "lang_problem", "usage_error", "window_size"]
+
+_LANG = re.compile(r"^[a-z]{2}$")
+
+
+def lang_problem(lang: str) -> str | None:
+    """The sentence for a ``--lang`` that is not a two-letter code, or None.
+
+    >>> lang_problem("fi") is None, lang_problem("Finnish")
+    (True, "--lang 'Finnish' is not a two-letter language code such as fi.")
+    """
+    return None if _LANG.match(lang) else f"--lang {lang!r} is not a two-letter language code such as fi."
+
+
+def usage_error(command: str, problem: str) -> int:
+    """Print a usage problem argparse could not see, as argparse does, and return its status 2."""
+    print(f"civictwin {command}: error: {problem}", file=sys.stderr)
+    return 2
 
 
 def bounded(what: str, example: str, low: float, high: float, *, integer: bool = False) -> Callable[[str], float]:

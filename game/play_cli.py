@@ -11,13 +11,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from game._args import bounded, window_size
+from game._args import bounded, lang_problem, usage_error, window_size
 
 __all__ = ["add_play_command"]
 
 _window_size = window_size(320, 240)
 _idle = bounded("idle time", "a number of seconds", 10.0, 3600.0)
-_LANG = re.compile(r"^[a-z]{2}$")
 
 
 
@@ -63,8 +62,8 @@ def _check(args: argparse.Namespace) -> str | None:
         return "--offscreen needs --script: with no window, only a script can drive the kiosk."
     if args.screenshots is not None and args.script is None:
         return "--screenshots needs --script: the screenshots are the script's."
-    if not _LANG.match(args.lang):
-        return f"--lang {args.lang!r} is not a two-letter language code such as fi."
+    if (problem := lang_problem(args.lang)) is not None:
+        return problem
     return None
 
 
@@ -72,8 +71,7 @@ def _cmd_play(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     problem = _check(args)
     if problem is not None:
-        print(f"civictwin play: error: {problem}", file=sys.stderr)
-        return 2
+        return usage_error("play", problem)
     from game.kiosk.errors import KioskError
     from game.kiosk.i18n import UI_LANGUAGES
 

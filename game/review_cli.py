@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import sys
 from pathlib import Path
 from typing import Any
 
-from game._args import window_size
+from game._args import lang_problem, usage_error, window_size
 
 __all__ = ["add_review_command"]
 
 _window_size = window_size(640, 400)
-_LANG = re.compile(r"^[a-z]{2}$")
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -74,16 +71,15 @@ def _check(args: argparse.Namespace) -> str | None:
         return "--open and --compare show different panels: give one of them."
     if args.offscreen and args.fullscreen:
         return "--offscreen and --fullscreen do not go together."
-    if not _LANG.match(args.lang):
-        return f"--lang {args.lang!r} is not a two-letter language code such as fi."
+    if (problem := lang_problem(args.lang)) is not None:
+        return problem
     return None
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
     problem = _check(args)
     if problem is not None:
-        print(f"civictwin review: error: {problem}", file=sys.stderr)
-        return 2
+        return usage_error("review", problem)
     if args.offscreen:
         os.environ["ARCADE_HEADLESS"] = "1"  # before arcade is first imported
     from game.wall.basemap import find_city, load_basemap

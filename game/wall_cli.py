@@ -7,19 +7,17 @@ import argparse
 import logging
 import os
 import re
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from game._args import bounded, window_size
+from game._args import bounded, lang_problem, usage_error, window_size
 
 __all__ = ["add_wall_command", "join_base"]
 
 _window_size = window_size(640, 360)
 _seconds = bounded("run time", "a number of seconds", 0.1, 7 * 24 * 3600.0)
 _PHASES = ("lobby", "explore", "propose", "vote", "reveal", "closed")
-_LANG = re.compile(r"^[a-z]{2}$")
 #: How long the wall waits for the server's answer before opening anyway (and saying it is away).
 _JOIN_WAIT_S = 8.0
 
@@ -81,8 +79,8 @@ def _check(args: argparse.Namespace) -> str | None:
         return f"--server {args.server!r} is not a websocket URL such as ws://127.0.0.1:8765/ws."
     if args.public_url is not None and not re.match(r"^https?://[^/\s]+", args.public_url):
         return f"--public-url {args.public_url!r} is not a web address such as http://192.168.1.20:8765."
-    if not _LANG.match(args.lang):
-        return f"--lang {args.lang!r} is not a two-letter language code such as fi."
+    if (problem := lang_problem(args.lang)) is not None:
+        return problem
     if args.offscreen and args.fullscreen:
         return "--offscreen and --fullscreen exclude each other."
     if args.city is not None and not Path(args.city).is_dir():
@@ -93,8 +91,7 @@ def _check(args: argparse.Namespace) -> str | None:
 def _cmd_wall(args: argparse.Namespace) -> int:
     problem = _check(args)
     if problem is not None:
-        print(f"civictwin wall: error: {problem}", file=sys.stderr)
-        return 2
+        return usage_error("wall", problem)
     if args.offscreen:
         os.environ["ARCADE_HEADLESS"] = "1"  # before arcade is imported
     # The client logs each refusal and reconnection; the wall says them on screen and in one

@@ -38,7 +38,6 @@ from world.scenario import load_scenario
 
 __all__ = ["FILE_NOTES", "Report", "build_report"]
 
-_ROOT = Path(__file__).resolve().parents[2]
 #: What each file next to the page holds, as the page's file list says it.
 FILE_NOTES = {
     "votes.csv": "every counted vote, one row each (pseudonyms, times, late flag)",
@@ -180,7 +179,7 @@ def build_report(db: Path, code: str, out: Path, *, city: Path | None = None, no
         store.close()
     scenario = str(data.spec.get("scenario", ""))
     if city is None:
-        city = find_city(scenario, (Path("build"), _ROOT / "build"))
+        city = find_city(scenario)
     board = replay.board_at(None)
     basemap = load_basemap(city, board.area_m)
     generator = str(json.loads(files["bundle.json"].read_text(encoding="utf-8")).get("generator", "civictwin"))

@@ -175,7 +175,11 @@ def load_basemap(city_dir: Path | None, area_m: Sequence[float]) -> Basemap:
     return Basemap(box, shapes, attribution)
 
 
-def find_city(scenario: str, search: Sequence[Path] = (Path("build"),)) -> Path | None:
+#: Where ``make run`` builds city packages: ``build/`` of the working folder, then of this checkout.
+BUILD_FOLDERS = (Path("build"), Path(__file__).resolve().parents[2] / "build")
+
+
+def find_city(scenario: str, search: Sequence[Path] = BUILD_FOLDERS) -> Path | None:
     """The built city package for ``scenario``'s city (``build/helsinki`` for
     helsinki-centre) under one of the ``search`` folders, or None."""
     names: list[str] = []
